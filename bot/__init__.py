@@ -1,0 +1,1 @@
+"""Kezdesu bot: entry point, configuration, dispatcher wiring, middlewares, keyboards, CLI."""

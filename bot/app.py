@@ -1,0 +1,99 @@
+"""Building the application: Bot, Dispatcher with middlewares and routers, database, run modes.
+
+Nothing is created at import time; ``create_dispatcher`` is what the tests use too.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.utils.callback_answer import CallbackAnswerMiddleware
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.commands import set_commands
+from bot.config import Settings
+from bot.i18n import ProfileI18nMiddleware, create_i18n
+from bot.middlewares import DbSessionMiddleware, ErrorsMiddleware, UserMiddleware
+from handlers import get_routers
+from models.db import create_engine, create_session_pool, migrate
+from models.reference import ensure_reference_data
+
+logger = logging.getLogger(__name__)
+
+
+def create_bot(settings: Settings) -> Bot:
+    session = None
+    if settings.telegram_api_url:
+        session = AiohttpSession(
+            api=TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/"))
+        )
+    return Bot(
+        token=settings.token(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+def create_dispatcher(
+    settings: Settings,
+    session_pool: async_sessionmaker[AsyncSession],
+    i18n: I18n | None = None,
+    *,
+    storage: BaseStorage | None = None,
+    events_isolation: BaseEventIsolation | None = None,
+    **workflow_data: Any,
+) -> Dispatcher:
+    i18n = i18n or create_i18n(settings.default_locale)
+    dp = Dispatcher(
+        storage=storage or MemoryStorage(),
+        events_isolation=events_isolation or SimpleEventIsolation(),
+        settings=settings,
+        session_pool=session_pool,
+        i18n=i18n,
+        **workflow_data,
+    )
+    dp.update.outer_middleware(DbSessionMiddleware(session_pool))
+    dp.update.outer_middleware(UserMiddleware(settings))
+    dp.update.outer_middleware(ErrorsMiddleware(i18n))
+    ProfileI18nMiddleware(i18n).setup(dp)
+    dp.callback_query.middleware(CallbackAnswerMiddleware())
+    dp.include_routers(*get_routers())
+    dp.startup.register(_on_startup)
+    return dp
+
+
+async def _on_startup(bot: Bot, i18n: I18n, settings: Settings) -> None:
+    await set_commands(bot, i18n, settings.default_locale)
+
+
+async def prepare_database(
+    settings: Settings,
+) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
+    """Engine and session pool, with migrations applied and reference data present."""
+    engine = create_engine(settings.database_url)
+    await migrate(engine)
+    pool = create_session_pool(engine)
+    async with pool() as session:
+        await ensure_reference_data(session)
+        await session.commit()
+    return engine, pool
+
+
+async def run_bot(settings: Settings) -> None:
+    engine, pool = await prepare_database(settings)
+    bot = create_bot(settings)
+    dp = create_dispatcher(settings, pool)
+    try:
+        logger.info("Starting long polling")
+        await dp.start_polling(bot, handle_signals=True, close_bot_session=True)
+    finally:
+        await engine.dispose()

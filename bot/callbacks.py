@@ -1,0 +1,38 @@
+"""Callback data shared by the whole bot (first contact, settings, navigation).
+
+Each area keeps its own factories next to its keyboards in ``bot/keyboards/<area>.py``. Prefixes
+are short and unique across the bot (``tests/test_callbacks.py`` checks it); payloads carry ids
+and enums only, never user text, and always fit Telegram's 64 bytes.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class Origin(StrEnum):
+    START = "s"
+    SETTINGS = "t"
+
+
+class SettingsAction(StrEnum):
+    LANGUAGE = "lang"
+    DISTRICT = "dist"
+    NIGHT = "night"
+    CLOSE = "close"
+
+
+class LangCb(CallbackData, prefix="lang"):
+    code: str
+    origin: Origin
+
+
+class DistrictCb(CallbackData, prefix="dist"):
+    id: int
+    origin: Origin
+
+
+class SettingsCb(CallbackData, prefix="set"):
+    action: SettingsAction

@@ -1,0 +1,9 @@
+"""Sub-commands of the queue area."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    """Adds this area's sub-commands to the ``kezdesu`` command line."""

@@ -1,0 +1,103 @@
+"""Update middlewares: one DB session, the caller's profile and role, and the single error path.
+
+Order on ``dp.update`` (outer): DbSession → User → Errors; the i18n middleware then runs on each
+event observer. Commit policy: the session middleware commits once after a handler returns;
+handlers that announce "saved" commit themselves before sending the confirmation.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot
+from aiogram.types import TelegramObject, Update
+from aiogram.types import User as TgUser
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.i18n import N_, guess_locale
+from models.users import get_or_create_user
+
+logger = logging.getLogger(__name__)
+
+APOLOGY = N_(
+    "Sorry, something went wrong on our side. Nothing you entered was lost; "
+    "please try again in a minute."
+)
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class DbSessionMiddleware(BaseMiddleware):
+    def __init__(self, session_pool: async_sessionmaker[AsyncSession]) -> None:
+        self.session_pool = session_pool
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        async with self.session_pool() as session:
+            data["session"] = session
+            result = await handler(event, data)
+            await session.commit()
+            return result
+
+
+class UserMiddleware(BaseMiddleware):
+    """Loads (or creates) the caller's profile once per update and works out the admin role."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        tg_user: TgUser | None = data.get("event_from_user")
+        data["user"] = None
+        data["is_admin"] = False
+        if tg_user is not None and not tg_user.is_bot:
+            session: AsyncSession = data["session"]
+            user = await get_or_create_user(
+                session, tg_user.id, tg_user.full_name, tg_user.username
+            )
+            data["user"] = user
+            data["is_admin"] = user.is_admin or tg_user.id in self.settings.admin_ids
+        return await handler(event, data)
+
+
+class ErrorsMiddleware(BaseMiddleware):
+    """Logs any exception with its traceback and answers with a translated apology."""
+
+    def __init__(self, i18n: I18n) -> None:
+        self.i18n = i18n
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        try:
+            return await handler(event, data)
+        except Exception:
+            logger.exception("Unhandled error while processing update %s", _update_id(event))
+            session: AsyncSession | None = data.get("session")
+            if session is not None:
+                await session.rollback()
+            await self._apologise(event, data)
+            return None
+
+    async def _apologise(self, event: TelegramObject, data: dict[str, Any]) -> None:
+        if not isinstance(event, Update):
+            return
+        bot: Bot = data["bot"]
+        user = data.get("user")
+        tg_user: TgUser | None = data.get("event_from_user")
+        locale = (user.locale if user is not None else None) or guess_locale(
+            tg_user.language_code if tg_user else None, self.i18n.default_locale
+        )
+        text = self.i18n.gettext(APOLOGY, locale=locale)
+        try:
+            if event.callback_query is not None:
+                await bot.answer_callback_query(event.callback_query.id, text, show_alert=True)
+            elif event.message is not None and event.message.chat.type == "private":
+                await bot.send_message(event.message.chat.id, text)
+        except Exception:
+            logger.exception("Could not send the apology for update %s", event.update_id)
+
+
+def _update_id(event: TelegramObject) -> object:
+    return event.update_id if isinstance(event, Update) else type(event).__name__

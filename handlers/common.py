@@ -1,0 +1,242 @@
+"""First contact and the things every user has: /start, language, district, settings, help,
+the main menu, /cancel, and main-menu buttons pressed in the middle of a form."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aiogram import F, Router, html
+from aiogram.filters import Command, CommandStart, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.callbacks import DistrictCb, LangCb, Origin, SettingsAction, SettingsCb
+from bot.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, guess_locale
+from bot.keyboards.common import district_keyboard, language_keyboard, settings_keyboard
+from bot.menu import MenuButton, MenuItem, main_menu
+from models.entities import User
+from models.users import get_district, is_department_member, list_districts
+
+router: Final[Router] = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+
+
+async def send_main_menu(
+    message: Message, session: AsyncSession, user: User, is_admin: bool, text: str
+) -> None:
+    official = await is_department_member(session, user.id)
+    await message.answer(text, reply_markup=main_menu(official=official, admin=is_admin))
+
+
+async def ask_district(message: Message, session: AsyncSession, locale: str) -> None:
+    """Used by any flow that needs the user's district before they have chosen one."""
+    districts = await list_districts(session)
+    await message.answer(
+        _("Choose your district. You can change it any time in settings."),
+        reply_markup=district_keyboard(districts, Origin.START, locale),
+    )
+
+
+def welcome_text() -> str:
+    return _(
+        "<b>Kezdesu</b> keeps the promises made at the akim's meetings with residents visible.\n\n"
+        "📋 <b>Commitments</b>: what was promised in your district, the deadline and how it "
+        "is going.\n"
+        "❓ <b>Ask a question</b> before the next meeting and follow it to an answer.\n"
+        "🔔 <b>Follow</b> a commitment or a district to hear when something changes.\n\n"
+        "You can also just type a word, for example a street name, to search."
+    )
+
+
+@router.message(CommandStart(magic=F.args.is_(None)))
+async def start(
+    message: Message, session: AsyncSession, user: User, is_admin: bool, state: FSMContext
+) -> None:
+    await state.clear()
+    if user.locale is None:
+        tg_locale = guess_locale(message.from_user.language_code if message.from_user else None)
+        await message.answer(
+            _("Choose your language:"), reply_markup=language_keyboard(Origin.START, tg_locale)
+        )
+        return
+    if user.district_id is None:
+        await ask_district(message, session, user.locale)
+        return
+    await send_main_menu(message, session, user, is_admin, welcome_text())
+
+
+@router.callback_query(LangCb.filter(F.code.in_(SUPPORTED_LOCALES)))
+async def choose_language(
+    query: CallbackQuery,
+    callback_data: LangCb,
+    session: AsyncSession,
+    user: User,
+    is_admin: bool,
+    i18n: I18n,
+) -> None:
+    user.locale = callback_data.code
+    await session.commit()
+    with i18n.use_locale(user.locale):
+        if not isinstance(query.message, Message):
+            return
+        if callback_data.origin is Origin.SETTINGS:
+            await _show_settings(query.message, session, user, edit=True)
+            await send_main_menu(
+                query.message,
+                session,
+                user,
+                is_admin,
+                _("Language changed: {language}.").format(language=LANGUAGE_NAMES[user.locale]),
+            )
+            return
+        districts = await list_districts(session)
+        await query.message.edit_text(
+            _("Choose your district. You can change it any time in settings."),
+            reply_markup=district_keyboard(districts, Origin.START, user.locale, user.district_id),
+        )
+
+
+@router.callback_query(DistrictCb.filter())
+async def choose_district(
+    query: CallbackQuery,
+    callback_data: DistrictCb,
+    session: AsyncSession,
+    user: User,
+    is_admin: bool,
+    callback_answer: CallbackAnswer,
+) -> None:
+    district = await get_district(session, callback_data.id)
+    if district is None:
+        callback_answer.text = _("This district no longer exists. Please choose again.")
+        callback_answer.show_alert = True
+        return
+    user.district_id = district.id
+    await session.commit()
+    if not isinstance(query.message, Message):
+        return
+    locale = user.locale or "ru"
+    if callback_data.origin is Origin.SETTINGS:
+        await _show_settings(query.message, session, user, edit=True)
+        callback_answer.text = _("District changed: {district}.").format(
+            district=district.short(locale)
+        )
+        return
+    await query.message.edit_text(
+        _("Your district: {district}.").format(district=html.quote(district.name(locale)))
+    )
+    await send_main_menu(query.message, session, user, is_admin, welcome_text())
+
+
+async def _show_settings(
+    message: Message, session: AsyncSession, user: User, *, edit: bool
+) -> None:
+    locale = user.locale or "ru"
+    district = await get_district(session, user.district_id) if user.district_id else None
+    text = _(
+        "<b>Settings</b>\n"
+        "Language: {language}\n"
+        "District: {district}\n"
+        "Notifications at night (22:00–08:00): {night}"
+    ).format(
+        language=LANGUAGE_NAMES.get(locale, locale),
+        district=html.quote(district.name(locale)) if district else _("not chosen"),
+        night=_("on") if user.night_pushes else _("off"),
+    )
+    markup = settings_keyboard(user.night_pushes)
+    if edit:
+        await message.edit_text(text, reply_markup=markup)
+    else:
+        await message.answer(text, reply_markup=markup)
+
+
+@router.message(StateFilter(None), Command("settings"))
+@router.message(StateFilter(None), MenuButton(MenuItem.SETTINGS))
+async def show_settings(message: Message, session: AsyncSession, user: User) -> None:
+    await _show_settings(message, session, user, edit=False)
+
+
+@router.callback_query(SettingsCb.filter())
+async def settings_action(
+    query: CallbackQuery,
+    callback_data: SettingsCb,
+    session: AsyncSession,
+    user: User,
+    callback_answer: CallbackAnswer,
+) -> None:
+    if not isinstance(query.message, Message):
+        return
+    locale = user.locale or "ru"
+    match callback_data.action:
+        case SettingsAction.LANGUAGE:
+            await query.message.edit_text(
+                _("Choose your language:"),
+                reply_markup=language_keyboard(Origin.SETTINGS, locale),
+            )
+        case SettingsAction.DISTRICT:
+            districts = await list_districts(session)
+            await query.message.edit_text(
+                _("Choose your district:"),
+                reply_markup=district_keyboard(
+                    districts, Origin.SETTINGS, locale, user.district_id
+                ),
+            )
+        case SettingsAction.NIGHT:
+            user.night_pushes = not user.night_pushes
+            await session.commit()
+            await _show_settings(query.message, session, user, edit=True)
+            callback_answer.text = _("Saved.")
+        case SettingsAction.CLOSE:
+            await query.message.edit_text(_("Settings saved."))
+
+
+@router.message(Command("help"))
+@router.message(StateFilter(None), MenuButton(MenuItem.HELP))
+async def show_help(message: Message) -> None:
+    await message.answer(
+        _(
+            "<b>How Kezdesu works</b>\n\n"
+            "After every meeting of the akim of Almaty with a district's residents the akimat "
+            "publishes an action plan: problem issues, the measures promised, deadlines and the "
+            "responsible departments. Kezdesu shows that plan and keeps it up to date: the "
+            "departments report progress here, and you can follow any commitment.\n\n"
+            "/menu: the main menu\n"
+            "/find <i>words</i>: search commitments (or just type the words)\n"
+            "/following: what you follow\n"
+            "/settings: language, district, notifications\n"
+            "/mydata: what the bot stores about you; /forget: delete it\n"
+            "/cancel: stop what you are filling in\n\n"
+            "Questions sent through the bot are not official appeals under the law on appeals; "
+            "for a formal appeal use eOtinish: https://eotinish.kz"
+        )
+    )
+
+
+@router.message(StateFilter(None), Command("menu"))
+async def show_menu(message: Message, session: AsyncSession, user: User, is_admin: bool) -> None:
+    await send_main_menu(message, session, user, is_admin, _("Main menu:"))
+
+
+@router.message(Command("cancel"))
+async def cancel(
+    message: Message, state: FSMContext, session: AsyncSession, user: User, is_admin: bool
+) -> None:
+    if await state.get_state() is None:
+        await send_main_menu(message, session, user, is_admin, _("There is nothing to cancel."))
+        return
+    await state.clear()
+    await send_main_menu(message, session, user, is_admin, _("Cancelled. Nothing was saved."))
+
+
+@router.message(~StateFilter(None), MenuButton())
+async def menu_button_inside_form(message: Message) -> None:
+    """A main-menu button pressed while a form waits for input: keep the form and say so."""
+    await message.answer(
+        _(
+            "You are in the middle of filling in a form; what you entered is kept. "
+            "Answer the last question above to go on, or send /cancel to stop."
+        )
+    )

@@ -1,0 +1,59 @@
+"""The last router: whatever nobody else handled gets a clear answer, never silence."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aiogram import F, Router
+from aiogram.filters import CommandStart, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.common import start
+from models.entities import User
+
+router: Final[Router] = Router(name=__name__)
+
+
+@router.message(F.chat.type == "private", CommandStart())
+async def start_with_unknown_payload(
+    message: Message, session: AsyncSession, user: User, is_admin: bool, state: FSMContext
+) -> None:
+    """A deep link nobody recognised (old, mistyped): behave like a plain /start."""
+    await start(message, session, user, is_admin, state)
+
+
+@router.callback_query()
+async def stale_button(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
+    callback_answer.text = _(
+        "This button is out of date or no longer available. Please open the menu again."
+    )
+    callback_answer.show_alert = True
+
+
+@router.message(F.chat.type == "private", ~StateFilter(None))
+async def unexpected_in_form(message: Message) -> None:
+    await message.answer(
+        _(
+            "I did not expect that here; what you entered so far is kept. "
+            "Please answer the last question above, or send /cancel to stop."
+        )
+    )
+
+
+@router.message(F.chat.type == "private", F.text.startswith("/"))
+async def unknown_command(message: Message) -> None:
+    await message.answer(_("I do not know this command. Send /help to see what I can do."))
+
+
+@router.message(F.chat.type == "private")
+async def unexpected_message(message: Message) -> None:
+    await message.answer(
+        _(
+            "I understand text and the buttons below. Type a word to search the commitments, "
+            "or open /menu."
+        )
+    )

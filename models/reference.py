@@ -1,0 +1,84 @@
+"""Reference data present in every database: districts, question categories, departments.
+
+Rows are inserted when missing (matched by slug or code) and never overwritten, so names that
+admins corrected in the bot survive an upgrade.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.entities import Category, Department, District
+from models.text import fold
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+NAME_FIELDS = ("name_ru", "name_kk", "name_en", "short_ru", "short_kk", "short_en")
+
+
+@cache
+def reference_data() -> dict[str, Any]:
+    with (DATA_DIR / "reference.json").open(encoding="utf-8") as fh:
+        data: dict[str, Any] = json.load(fh)
+    return data
+
+
+def department_search_text(department: Department) -> str:
+    parts = [department.code, department.alias_codes]
+    parts += [getattr(department, f) for f in NAME_FIELDS]
+    return fold(" ".join(parts))
+
+
+async def ensure_reference_data(session: AsyncSession) -> int:
+    """Insert the missing reference rows; returns how many were added."""
+    data = reference_data()
+    added = 0
+
+    existing = set((await session.execute(select(District.slug))).scalars())
+    for item in data["districts"]:
+        if item["slug"] not in existing:
+            session.add(
+                District(
+                    slug=item["slug"],
+                    code=item["code"],
+                    order=item["order"],
+                    aliases="\n".join(item["aliases"]),
+                    **{f: item[f] for f in NAME_FIELDS},
+                )
+            )
+            added += 1
+
+    existing = set((await session.execute(select(Category.slug))).scalars())
+    for item in data["categories"]:
+        if item["slug"] not in existing:
+            session.add(
+                Category(
+                    slug=item["slug"],
+                    order=item["order"],
+                    seed_label_ru=item["seed_label_ru"],
+                    **{f: item[f] for f in NAME_FIELDS},
+                )
+            )
+            added += 1
+
+    existing = set((await session.execute(select(Department.code))).scalars())
+    for item in data["departments"]:
+        if item["code"] not in existing:
+            department = Department(
+                code=item["code"],
+                slug=item["slug"],
+                alias_codes="\n".join(item["alias_codes"]),
+                kind=item["kind"],
+                uncertain=item["uncertain"],
+                **{f: item[f] for f in NAME_FIELDS},
+            )
+            department.search_text = department_search_text(department)
+            session.add(department)
+            added += 1
+    await session.flush()
+    return added

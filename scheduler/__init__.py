@@ -1,0 +1,1 @@
+"""Background work: scheduled jobs (reminders, digests) and the durable notification queue."""

@@ -1,0 +1,64 @@
+"""Producing notifications: every message the bot sends on its own initiative is a row here.
+
+Producers call :func:`enqueue` inside their own transaction; the delivery worker sends the rows.
+A ``dedup_key`` makes producers idempotent: enqueueing the same key twice (a job that ran twice,
+two replicas) inserts one row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from aiogram.types import InlineKeyboardMarkup
+from sqlalchemy import insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.base import utcnow
+from models.entities import Notification, NotificationStatus
+
+MAX_TEXT = 4096
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    text: str,
+    kind: str,
+    user_id: int | None = None,
+    dedup_key: str | None = None,
+    reply_markup: InlineKeyboardMarkup | None = None,
+    photo: str | None = None,
+    is_group: bool = False,
+    quiet_hours: bool = True,
+    not_before: dt.datetime | None = None,
+) -> bool:
+    """Queue one message; returns False when ``dedup_key`` was already queued."""
+    values = {
+        "chat_id": chat_id,
+        "user_id": user_id,
+        "text": text[: 1024 if photo else MAX_TEXT],
+        "kind": kind,
+        "dedup_key": dedup_key,
+        "reply_markup": reply_markup.model_dump_json(exclude_none=True) if reply_markup else None,
+        "photo": photo,
+        "is_group": is_group,
+        "quiet_hours": quiet_hours and not is_group,
+        "status": NotificationStatus.PENDING,
+        "attempts": 0,
+        "not_before": not_before or utcnow(),
+        "created_at": utcnow(),
+    }
+    if dedup_key is None:
+        await session.execute(insert(Notification).values(**values))
+        return True
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    stmt_factory = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        stmt_factory(Notification)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+    )
+    result = await session.execute(stmt)
+    return bool(getattr(result, "rowcount", 1))
