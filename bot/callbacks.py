@@ -36,3 +36,15 @@ class DistrictCb(CallbackData, prefix="dist"):
 
 class SettingsCb(CallbackData, prefix="set"):
     action: SettingsAction
+
+
+class OpenMeasureCb(CallbackData, prefix="om"):
+    """Open a measure card (handled by the resident area; used by reminders, digests, lists)."""
+
+    id: int
+
+
+class ReportMeasureCb(CallbackData, prefix="rpt"):
+    """Open the reporting actions of a measure (handled by the department area)."""
+
+    id: int

@@ -1,0 +1,65 @@
+"""Server-side authorization rules: who may change what. Checked on every update."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.entities import DepartmentChat, DepartmentMember, MeasureDepartment, Question, User
+
+
+async def member_department_ids(session: AsyncSession, user: User | None) -> list[int]:
+    if user is None:
+        return []
+    result = await session.execute(
+        select(DepartmentMember.department_id).where(DepartmentMember.user_id == user.id)
+    )
+    return list(result.scalars())
+
+
+async def chat_department_ids(session: AsyncSession, chat_id: int) -> list[int]:
+    result = await session.execute(
+        select(DepartmentChat.department_id).where(DepartmentChat.chat_id == chat_id)
+    )
+    return list(result.scalars())
+
+
+async def measure_department_ids(session: AsyncSession, measure_id: int) -> list[int]:
+    result = await session.execute(
+        select(MeasureDepartment.department_id)
+        .where(MeasureDepartment.measure_id == measure_id)
+        .order_by(MeasureDepartment.position)
+    )
+    return list(result.scalars())
+
+
+async def acting_department_for_measure(
+    session: AsyncSession, user: User | None, measure_id: int
+) -> int | None:
+    """The responsible department the user acts for on this measure, or None (not a member of
+    any of its departments)."""
+    mine = set(await member_department_ids(session, user))
+    for department_id in await measure_department_ids(session, measure_id):
+        if department_id in mine:
+            return department_id
+    return None
+
+
+async def can_update_measure(
+    session: AsyncSession, user: User | None, is_admin: bool, measure_id: int
+) -> bool:
+    """A member of a responsible department, or an admin."""
+    if is_admin:
+        return True
+    return await acting_department_for_measure(session, user, measure_id) is not None
+
+
+async def can_handle_question(
+    session: AsyncSession, user: User | None, is_admin: bool, question: Question
+) -> bool:
+    """A member of the department the question is routed to, or an admin."""
+    if is_admin:
+        return True
+    if question.department_id is None:
+        return False
+    return question.department_id in await member_department_ids(session, user)
