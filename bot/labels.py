@@ -11,7 +11,7 @@ from models.entities import OPEN_STATUSES, Measure, MeasureStatus, QuestionStatu
 
 OVERDUE = "overdue"
 
-MEASURE_MARKS = {
+MEASURE_MARKS: dict[str, str] = {
     MeasureStatus.DONE: "✅",
     MeasureStatus.IN_PROGRESS: "🔄",
     MeasureStatus.PLANNED: "🗓",
@@ -19,7 +19,7 @@ MEASURE_MARKS = {
     OVERDUE: "🔴",
 }
 
-MEASURE_LABELS = {
+MEASURE_LABELS: dict[str, str] = {
     MeasureStatus.DONE: N_("done"),
     MeasureStatus.IN_PROGRESS: N_("in progress"),
     MeasureStatus.PLANNED: N_("planned"),
@@ -27,7 +27,7 @@ MEASURE_LABELS = {
     OVERDUE: N_("overdue"),
 }
 
-QUESTION_LABELS = {
+QUESTION_LABELS: dict[str, str] = {
     QuestionStatus.SUBMITTED: N_("submitted, awaiting moderation"),
     QuestionStatus.ACCEPTED: N_("accepted for the meeting"),
     QuestionStatus.REJECTED: N_("rejected"),
