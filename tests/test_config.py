@@ -1,0 +1,86 @@
+"""Settings: a missing or malformed setting stops the bot with one clear line, never a
+traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "DATABASE_URL"}}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_without_bot_token_one_clear_line_and_nonzero_exit(tmp_path: Path) -> None:
+    result = _run({"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/x.sqlite3"})
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert lines == ["kezdesu: BOT_TOKEN is not set (put it in the environment or in .env)"]
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"BOT_TOKEN": "nonsense"}, "BOT_TOKEN is invalid"),
+        ({"BOT_TOKEN": "1:a", "ADMIN_IDS": "12,abc"}, "ADMIN_IDS is invalid"),
+        ({"BOT_TOKEN": "1:a", "DEFAULT_LOCALE": "de"}, "DEFAULT_LOCALE is invalid"),
+        ({"BOT_TOKEN": "1:a", "TIMEZONE": "Mars/Olympus"}, "TIMEZONE is invalid"),
+        ({"BOT_TOKEN": "1:a", "DATABASE_URL": "mysql://x"}, "DATABASE_URL is invalid"),
+        ({"BOT_TOKEN": "1:a", "REMINDER_DAYS": "7,-1"}, "REMINDER_DAYS is invalid"),
+    ],
+)
+def test_malformed_settings_name_the_setting(env: dict[str, str], message: str) -> None:
+    result = _run(env)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_settings_parse_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_TOKEN", "123:abc")
+    monkeypatch.setenv("ADMIN_IDS", "1, 2;3")
+    monkeypatch.setenv("REMINDER_DAYS", "1,30,7")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@h/db")
+    settings = load_settings(_env_file=None)
+    assert settings.admin_ids == frozenset({1, 2, 3})
+    assert settings.reminder_days == (30, 7, 1)
+    assert settings.database_url == "postgresql+asyncpg://u@h/db"
+
+
+def test_token_is_required_only_to_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BOT_TOKEN", raising=False)
+    settings = load_settings(_env_file=None)
+    with pytest.raises(ConfigError, match="BOT_TOKEN is not set"):
+        settings.token()
+
+
+def test_migrate_and_demo_subcommands(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/cli.sqlite3"
+    result = _run({"DATABASE_URL": url}, "migrate")
+    assert result.returncode == 0, result.stderr
+    assert "Database is up to date" in result.stdout
+    first = _run({"DATABASE_URL": url}, "demo")
+    assert first.returncode == 0, first.stderr
+    assert "10 problem issues and 12 measures added" in first.stdout
+    second = _run({"DATABASE_URL": url}, "demo")
+    assert "already present" in second.stdout
+    assert "0 problem issues and 0 measures added, 0 updated, 12 unchanged" in second.stdout
