@@ -15,6 +15,7 @@ from aiogram import BaseMiddleware, Bot
 from aiogram.types import TelegramObject, Update
 from aiogram.types import User as TgUser
 from aiogram.utils.i18n import I18n
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
@@ -74,21 +75,28 @@ class ErrorsMiddleware(BaseMiddleware):
             return await handler(event, data)
         except Exception:
             logger.exception("Unhandled error while processing update %s", _update_id(event))
+            # Read the locale before the rollback expires the profile (a lazy load would need IO).
+            locale = self._locale(data)
             session: AsyncSession | None = data.get("session")
             if session is not None:
                 await session.rollback()
-            await self._apologise(event, data)
+            await self._apologise(event, data, locale)
             return None
 
-    async def _apologise(self, event: TelegramObject, data: dict[str, Any]) -> None:
+    def _locale(self, data: dict[str, Any]) -> str:
+        user = data.get("user")
+        stored = None
+        if user is not None:
+            stored = inspect(user).dict.get("locale")  # no IO even if the row was expired
+        tg_user: TgUser | None = data.get("event_from_user")
+        return stored or guess_locale(
+            tg_user.language_code if tg_user else None, self.i18n.default_locale
+        )
+
+    async def _apologise(self, event: TelegramObject, data: dict[str, Any], locale: str) -> None:
         if not isinstance(event, Update):
             return
         bot: Bot = data["bot"]
-        user = data.get("user")
-        tg_user: TgUser | None = data.get("event_from_user")
-        locale = (user.locale if user is not None else None) or guess_locale(
-            tg_user.language_code if tg_user else None, self.i18n.default_locale
-        )
         text = self.i18n.gettext(APOLOGY, locale=locale)
         try:
             if event.callback_query is not None:

@@ -54,8 +54,10 @@ async def ensure_reference_data(session: AsyncSession) -> int:
             added += 1
 
     existing = set((await session.execute(select(Category.slug))).scalars())
+    new_categories: set[str] = set()
     for item in data["categories"]:
         if item["slug"] not in existing:
+            new_categories.add(item["slug"])
             session.add(
                 Category(
                     slug=item["slug"],
@@ -81,4 +83,18 @@ async def ensure_reference_data(session: AsyncSession) -> int:
             session.add(department)
             added += 1
     await session.flush()
+    await _route_categories(session, data, new_categories)
     return added
+
+
+async def _route_categories(session: AsyncSession, data: dict[str, Any], slugs: set[str]) -> None:
+    """Newly added categories get their default department; routing that admins changed later
+    is never overwritten."""
+    if not slugs:
+        return
+    departments = {d.slug: d.id for d in (await session.execute(select(Department))).scalars()}
+    wanted = {c["slug"]: c.get("default_department") for c in data["categories"]}
+    for category in (await session.execute(select(Category))).scalars():
+        if category.slug in slugs:
+            category.default_department_id = departments.get(wanted.get(category.slug) or "")
+    await session.flush()
