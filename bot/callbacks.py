@@ -48,3 +48,20 @@ class ReportMeasureCb(CallbackData, prefix="rpt"):
     """Open the reporting actions of a measure (handled by the department area)."""
 
     id: int
+
+
+class AdminSection(StrEnum):
+    HOME = "home"  # the panel itself (admin area)
+    MEETINGS = "meet"  # admin area
+    IMPORT = "imp"  # admin area
+    ANNOUNCE = "ann"  # admin area
+    DEPARTMENTS = "dep"  # department area: departments, invitations, members, chats
+    MODERATION = "mod"  # moderation area
+    STATS = "stat"  # reports area
+    EXPORT = "exp"  # reports area
+
+
+class AdminCb(CallbackData, prefix="adm"):
+    """Open a section of the admin panel; each section is handled by the area that owns it."""
+
+    section: AdminSection
