@@ -32,6 +32,7 @@ from aiogram.methods import (
     AnswerInlineQuery,
     EditMessageReplyMarkup,
     EditMessageText,
+    GetChatMember,
     GetMe,
     SendDocument,
     SendMessage,
@@ -41,6 +42,8 @@ from aiogram.methods import (
 from aiogram.types import (
     CallbackQuery,
     Chat,
+    ChatMemberMember,
+    ChatMemberOwner,
     ChosenInlineResult,
     Document,
     InlineKeyboardMarkup,
@@ -183,6 +186,8 @@ class RecordingSession(BaseSession):
         )
         self._message_ids = itertools.count(10_000)
         self.closed = False
+        # (chat_id, user_id) pairs that GetChatMember reports as the group's creator
+        self.chat_admins: set[tuple[int, int]] = set()
 
     def fail_next(
         self,
@@ -237,6 +242,11 @@ class RecordingSession(BaseSession):
         now = dt.datetime.now(dt.UTC)
         if isinstance(method, GetMe):
             return User(id=BOT_ID, is_bot=True, first_name="Kezdesu", username=BOT_USERNAME)
+        if isinstance(method, GetChatMember):
+            member = User(id=method.user_id, is_bot=False, first_name="Member")
+            if (int(method.chat_id), method.user_id) in self.chat_admins:
+                return ChatMemberOwner(user=member, is_anonymous=False)
+            return ChatMemberMember(user=member)
         if isinstance(method, SendMessage | SendPhoto | SendDocument):
             chat_id = int(method.chat_id)
             extra: dict[str, Any] = {}
