@@ -46,6 +46,7 @@ from aiogram.types import (
     ChatMemberOwner,
     ChosenInlineResult,
     Document,
+    File,
     InlineKeyboardMarkup,
     InlineQuery,
     Location,
@@ -188,6 +189,11 @@ class RecordingSession(BaseSession):
         self.closed = False
         # (chat_id, user_id) pairs that GetChatMember reports as the group's creator
         self.chat_admins: set[tuple[int, int]] = set()
+        self.files: dict[str, bytes] = {}  # file_id → content served by GetFile + download
+
+    def add_file(self, file_id: str, content: bytes) -> None:
+        """Let ``bot.download(file_id)`` fetch these bytes (a document the user sent)."""
+        self.files[file_id] = content
 
     def fail_next(
         self,
@@ -209,6 +215,11 @@ class RecordingSession(BaseSession):
         self, url: str, headers: Any = None, timeout: int = 30, chunk_size: int = 65536,
         raise_for_status: bool = True,
     ) -> AsyncGenerator[bytes, None]:  # fmt: skip
+        for file_id, content in self.files.items():
+            if url.endswith(f"/files/{file_id}"):
+                for start in range(0, len(content), chunk_size):
+                    yield content[start : start + chunk_size]
+                return
         yield b""
 
     async def make_request(
@@ -242,6 +253,14 @@ class RecordingSession(BaseSession):
         now = dt.datetime.now(dt.UTC)
         if isinstance(method, GetMe):
             return User(id=BOT_ID, is_bot=True, first_name="Kezdesu", username=BOT_USERNAME)
+        if isinstance(method, GetFile):
+            content = self.files.get(method.file_id, b"")
+            return File(
+                file_id=method.file_id,
+                file_unique_id=method.file_id,
+                file_size=len(content),
+                file_path=f"files/{method.file_id}",
+            )
         if isinstance(method, GetChatMember):
             member = User(id=method.user_id, is_bot=False, first_name="Member")
             if (int(method.chat_id), method.user_id) in self.chat_admins:
