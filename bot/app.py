@@ -23,6 +23,8 @@ from bot.commands import set_commands
 from bot.config import Settings
 from bot.i18n import ProfileI18nMiddleware, create_i18n
 from bot.middlewares import DbSessionMiddleware, ErrorsMiddleware, UserMiddleware
+from bot.storage import create_storage, startup_lock
+from bot.webhook import check_webhook_settings, run_webhook
 from handlers import get_routers
 from models.db import create_engine, create_session_pool, migrate
 from models.reference import ensure_reference_data
@@ -53,6 +55,9 @@ def create_dispatcher(
     **workflow_data: Any,
 ) -> Dispatcher:
     i18n = i18n or create_i18n(settings.default_locale)
+    if storage is None and events_isolation is None:
+        # Memory by default; Redis when REDIS_URL is set (several replicas share forms and locks).
+        storage, events_isolation = create_storage(settings)
     dp = Dispatcher(
         storage=storage or MemoryStorage(),
         events_isolation=events_isolation or SimpleEventIsolation(),
@@ -89,11 +94,19 @@ async def prepare_database(
 
 
 async def run_bot(settings: Settings) -> None:
-    engine, pool = await prepare_database(settings)
+    """Long polling by default; an aiohttp webhook server when WEBHOOK_URL is set."""
+    if settings.webhook_url:
+        check_webhook_settings(settings)  # one clear line before touching anything
+    # Replicas starting together migrate one after the other (a no-op on PostgreSQL's second).
+    async with startup_lock(settings.database_url):
+        engine, pool = await prepare_database(settings)
     bot = create_bot(settings)
     dp = create_dispatcher(settings, pool)
     try:
-        logger.info("Starting long polling")
-        await dp.start_polling(bot, handle_signals=True, close_bot_session=True)
+        if settings.webhook_url:
+            await run_webhook(bot, dp, settings)
+        else:
+            logger.info("Starting long polling")
+            await dp.start_polling(bot, handle_signals=True, close_bot_session=True)
     finally:
         await engine.dispose()
