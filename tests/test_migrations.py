@@ -51,3 +51,37 @@ async def test_stairway_down_and_up(tmp_path: object, sqlite_template: object) -
     async with engine.begin() as connection:
         await connection.run_sync(_stairway)
     await engine.dispose()
+
+
+async def test_migrations_apply_to_an_empty_postgresql_database() -> None:
+    """A brand-new PostgreSQL database (created and dropped here): up, down to base, up again,
+    and the result is exactly the models' schema."""
+    import os
+    import uuid
+
+    import pytest
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from tests.conftest import PG_URL, postgres_available
+
+    if not postgres_available():
+        pytest.skip(f"PostgreSQL is not reachable at {PG_URL} (set TEST_POSTGRES_URL)")
+    name = f"kezdesu_fresh_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as connection:
+            tables = await connection.run_sync(lambda c: c.dialect.get_table_names(c))
+            assert tables == [], "the database must start empty"
+            await connection.run_sync(_stairway)
+        async with engine.connect() as connection:
+            assert await connection.run_sync(_diff) == []
+    finally:
+        await engine.dispose()
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
