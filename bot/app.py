@@ -28,6 +28,7 @@ from bot.webhook import check_webhook_settings, run_webhook
 from handlers import get_routers
 from models.db import create_engine, create_session_pool, migrate
 from models.reference import ensure_reference_data
+from scheduler.runtime import start_background, stop_background
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,9 @@ def create_dispatcher(
     dp.callback_query.middleware(CallbackAnswerMiddleware())
     dp.include_routers(*get_routers())
     dp.startup.register(_on_startup)
+    # The scheduler and the delivery worker live and die with the bot (scheduler/runtime.py).
+    dp.startup.register(start_background)
+    dp.shutdown.register(stop_background)
     return dp
 
 

@@ -1,0 +1,752 @@
+"""The delivery worker: drains the ``notifications`` queue into Telegram, within its limits.
+
+One worker (an asyncio task) runs in every bot process; several processes may run at once against
+one database.
+
+**Claiming.** The worker reads a batch of due candidates (``status = pending`` and
+``not_before <= now``, oldest first, skipping chats that are still cooling down) and then claims
+them *one at a time*, right before sending each: a conditional ``UPDATE … SET status = 'sending',
+claimed_by, claimed_at WHERE id = :id AND status = 'pending'`` whose row count says whether this
+worker won the row. On PostgreSQL the row is picked through ``SELECT … FOR UPDATE SKIP LOCKED`` so a
+worker skips a row another worker is claiming instead of waiting for it; on SQLite the database
+lock serialises the two updates and the loser sees a row count of 0. Either way a row is sent by one
+worker only.
+
+**Durability.** A row is marked ``sent`` (with ``sent_at``) in its own transaction right after
+Telegram accepts it. A stop or a cancelled task finishes the one message in flight (send and
+record) before exiting, and a claimed row whose send had not begun is put back to ``pending``, so a
+restart loses nothing. If the *process dies* (killed, power loss) a claimed row stays ``sending``;
+after ``stale_after`` (10 minutes) any worker puts it back to ``pending``. **The one window for a
+duplicate** is a process dying after Telegram accepted a message and before the row was marked
+sent: since each worker claims and sends one row at a time, that is at most one message per worker
+per crash.
+
+**Rate limits** (token buckets on an injectable clock): ``rate_limit_per_second`` in total (25/s by
+default, burst of 3, so no one-second window sees more than 28 while Telegram allows about 30),
+1 message per second per private chat and 20 per minute per group chat (one every 3 s).
+
+**Errors.** 429: wait ``retry_after`` and send the same message again (not a failure). 403, or 400
+"chat not found": the user (``User.reachable``) or the department chat (``DepartmentChat.
+reachable``) is marked unreachable and all its pending messages are ``dropped``. A group upgraded to
+a supergroup (``migrate_to_chat_id``) moves the department chat and its queue to the new id. Any
+other 400 is the message's own fault (bad HTML, too long): ``failed`` at once, the error kept.
+5xx, network errors and anything unexpected: retried with exponential backoff (``not_before``
+pushed 5 s, 10 s, 20 s … up to an hour) and ``failed`` with ``last_error`` after ``max_attempts``.
+
+**Quiet hours.** Rows with ``quiet_hours`` (private messages to residents) for users who did not opt
+into night pushes (``User.night_pushes``) are not sent between ``quiet_hours_start`` and
+``quiet_hours_end`` local time (22:00–08:00 Asia/Almaty): one ``UPDATE`` moves their ``not_before``
+to the end of the quiet hours, so the worker sleeps instead of polling them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot
+from aiogram.enums import ParseMode
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramRetryAfter,
+)
+from aiogram.methods import SendMessage, SendPhoto
+from aiogram.types import InlineKeyboardMarkup
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from models.entities import DepartmentChat, Notification, NotificationStatus, User
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+PRIVATE_INTERVAL = 1.0  # seconds between two messages to one private chat
+GROUP_INTERVAL = 3.0  # 20 per minute in a group
+MAX_INLINE_RETRY_AFTER = 120.0  # longer 429 waits put the row back with not_before instead
+
+
+class Clock(Protocol):
+    """Time for the worker: wall time for the queue, monotonic time and sleep for the limits."""
+
+    def now(self) -> dt.datetime: ...
+
+    def monotonic(self) -> float: ...
+
+    def sleep(self, seconds: float) -> Awaitable[None]: ...
+
+
+class SystemClock:
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+class VirtualClock:
+    """A clock whose sleeps return at once and advance virtual time (tests and the benchmark).
+
+    Database work and Python code take no virtual time; only the waits the limiter asks for do.
+    """
+
+    def __init__(self, start: dt.datetime | None = None) -> None:
+        self.start = start or dt.datetime.now(dt.UTC)
+        self.elapsed = 0.0
+        self.sleeps: list[float] = []
+
+    def now(self) -> dt.datetime:
+        return self.start + dt.timedelta(seconds=self.elapsed)
+
+    def monotonic(self) -> float:
+        return self.elapsed
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self.sleeps.append(seconds)
+            self.elapsed += seconds
+        await asyncio.sleep(0)
+
+    def advance(self, seconds: float) -> None:
+        self.elapsed += seconds
+
+
+class TokenBucket:
+    """``rate`` tokens per second, holding at most ``capacity``; ``capacity=1`` spaces evenly."""
+
+    def __init__(self, rate: float, capacity: float, clock: Clock) -> None:
+        self.rate = rate
+        self.capacity = capacity
+        self.clock = clock
+        self.tokens = capacity
+        self.updated = clock.monotonic()
+
+    def _refill(self) -> None:
+        now = self.clock.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+
+    def delay(self) -> float:
+        """Seconds until a token is available (0 when one is)."""
+        self._refill()
+        return 0.0 if self.tokens >= 1 - 1e-9 else (1 - self.tokens) / self.rate
+
+    def take(self) -> None:
+        self._refill()
+        self.tokens -= 1
+
+
+class RateLimiter:
+    """The global bucket plus one bucket per chat (private: 1/s, group: 20/min)."""
+
+    def __init__(
+        self,
+        per_second: float,
+        clock: Clock,
+        *,
+        burst: float | None = None,
+        private_interval: float = PRIVATE_INTERVAL,
+        group_interval: float = GROUP_INTERVAL,
+    ) -> None:
+        self.clock = clock
+        self.global_bucket = TokenBucket(
+            per_second, burst if burst is not None else min(3.0, per_second), clock
+        )
+        self.private_interval = private_interval
+        self.group_interval = group_interval
+        self._chat_free_at: dict[int, float] = {}  # monotonic time the chat may get a message
+        self._blocked_until = 0.0  # after a 429 nobody sends before this
+
+    def chat_delay(self, chat_id: int) -> float:
+        return max(0.0, self._chat_free_at.get(chat_id, 0.0) - self.clock.monotonic())
+
+    def busy_chats(self, limit: int = 500) -> list[int]:
+        now = self.clock.monotonic()
+        for chat in [c for c, t in self._chat_free_at.items() if t <= now]:
+            del self._chat_free_at[chat]  # keep the table small
+        busy = sorted(self._chat_free_at, key=self._chat_free_at.__getitem__)
+        return busy[:limit]
+
+    def next_free(self) -> float:
+        """Seconds until the first busy chat frees up (0 when none is busy)."""
+        now = self.clock.monotonic()
+        return max(0.0, min((t - now for t in self._chat_free_at.values()), default=0.0))
+
+    async def acquire(self, chat_id: int, is_group: bool) -> None:
+        """Wait for the global and the chat's token, then spend them."""
+        while True:
+            wait = max(
+                self.global_bucket.delay(),
+                self.chat_delay(chat_id),
+                self._blocked_until - self.clock.monotonic(),
+            )
+            if wait <= 0:
+                break
+            await self.clock.sleep(wait)
+        self.global_bucket.take()
+        interval = self.group_interval if is_group else self.private_interval
+        self._chat_free_at[chat_id] = self.clock.monotonic() + interval
+
+    def penalise(self, seconds: float) -> None:
+        """After a 429 nobody sends until it has passed."""
+        self._blocked_until = max(self._blocked_until, self.clock.monotonic() + seconds)
+
+
+@dataclass
+class Candidate:
+    id: int
+    chat_id: int
+    is_group: bool
+
+
+@dataclass
+class Row:
+    id: int
+    chat_id: int
+    is_group: bool
+    text: str
+    reply_markup: str | None
+    photo: str | None
+    attempts: int
+
+
+@dataclass
+class WorkerStats:
+    sent: int = 0
+    retried_after_429: int = 0
+    transient_errors: int = 0
+    failed: int = 0
+    dropped: int = 0
+    held_for_quiet_hours: int = 0
+    released_stale: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Outcome:
+    retry_after: float | None = None
+    migrated_to: int | None = None
+
+
+def is_quiet(moment: dt.datetime, tz: ZoneInfo, start: int, end: int) -> bool:
+    """Whether ``moment`` falls into the quiet hours [start, end) local time (may wrap midnight)."""
+    if start == end:
+        return False
+    hour = moment.astimezone(tz).hour
+    return start <= hour < end if start < end else (hour >= start or hour < end)
+
+
+def quiet_hours_end(moment: dt.datetime, tz: ZoneInfo, end: int) -> dt.datetime:
+    """The next local ``end``:00 after ``moment``, in UTC."""
+    local = moment.astimezone(tz)
+    candidate = local.replace(hour=end, minute=0, second=0, microsecond=0)
+    if candidate <= local:
+        candidate = (local + dt.timedelta(days=1)).replace(
+            hour=end, minute=0, second=0, microsecond=0
+        )
+    return candidate.astimezone(dt.UTC)
+
+
+def daytime(moment: dt.datetime, settings: Settings) -> dt.datetime:
+    """``moment`` itself, or the end of the quiet hours when it falls into them (for groups)."""
+    if is_quiet(moment, settings.tz, settings.quiet_hours_start, settings.quiet_hours_end):
+        return quiet_hours_end(moment, settings.tz, settings.quiet_hours_end)
+    return moment
+
+
+def _worker_id() -> str:
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        bot: Bot,
+        session_pool: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        limiter: RateLimiter | None = None,
+        batch_size: int = 100,
+        idle_interval: float = 1.0,
+        max_attempts: int = 6,
+        backoff_base: float = 5.0,
+        backoff_cap: float = 3600.0,
+        stale_after: float = 600.0,
+        worker_id: str | None = None,
+    ) -> None:
+        self.bot = bot
+        self.session_pool = session_pool
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.limiter = limiter or RateLimiter(settings.rate_limit_per_second, self.clock)
+        self.batch_size = batch_size
+        self.idle_interval = idle_interval
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.stale_after = stale_after
+        self.worker_id = worker_id or _worker_id()
+        self.stats = WorkerStats()
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._last_stale_check: float | None = None
+        self._dialect: str | None = None
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> asyncio.Task[None]:
+        self._stopping.clear()
+        self._task = asyncio.create_task(self.run(), name="kezdesu-delivery")
+        return self._task
+
+    async def stop(self, grace: float = 30.0) -> None:
+        """Finish the message in flight, then stop."""
+        self._stopping.set()
+        task, self._task = self._task, None
+        if task is None:
+            return
+        try:
+            await asyncio.wait_for(task, grace)
+        except TimeoutError:
+            logger.warning("Delivery worker did not stop in %.0f s; cancelled it", grace)
+        except asyncio.CancelledError:
+            if not task.cancelled():
+                raise
+
+    async def run(self) -> None:
+        logger.info("Delivery worker %s started", self.worker_id)
+        while not self._stopping.is_set():
+            try:
+                more = await self.step()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("Delivery worker step failed; retrying shortly")
+                more = False
+            if not more:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self.idle_interval)
+        logger.info("Delivery worker %s stopped: %s", self.worker_id, self._summary())
+
+    async def drain(self, max_steps: int = 1_000_000) -> WorkerStats:
+        """Send everything that is due now (tests, the benchmark): returns when nothing is."""
+        for _ in range(max_steps):
+            if not await self.step():
+                break
+        return self.stats
+
+    def _summary(self) -> str:
+        s = self.stats
+        return (
+            f"sent={s.sent} retried_429={s.retried_after_429} transient={s.transient_errors} "
+            f"failed={s.failed} dropped={s.dropped}"
+        )
+
+    # ---- one pass --------------------------------------------------------------------------
+
+    async def step(self) -> bool:
+        """Send what is due; True while there may be more due work right away."""
+        await self._release_stale_if_due()
+        await self._hold_for_quiet_hours()
+        busy = self.limiter.busy_chats()
+        candidates = await self._candidates(busy)
+        if not candidates:
+            # Rows may be waiting for a chat that is cooling down.
+            if busy and await self._has_due():
+                await self.clock.sleep(max(self.limiter.next_free(), 0.01))
+                return True
+            return False
+        for candidate in candidates:
+            if self._stopping.is_set():
+                return False
+            if self.limiter.chat_delay(candidate.chat_id) > 0:
+                continue  # a second message to a chat served in this batch: next pass
+            await self.limiter.acquire(candidate.chat_id, candidate.is_group)
+            await self._process(candidate)
+        return True
+
+    async def _process(self, candidate: Candidate) -> None:
+        row = await _shielded(self._claim(candidate.id))
+        if row is None:
+            return
+        while True:
+            outcome = await _shielded(self._attempt(row))
+            if outcome.migrated_to is not None:
+                row.chat_id = outcome.migrated_to
+                continue
+            if outcome.retry_after is None:
+                return
+            self.stats.retried_after_429 += 1
+            try:
+                if outcome.retry_after > MAX_INLINE_RETRY_AFTER:
+                    await _shielded(self._release(row.id, outcome.retry_after))
+                    return
+                self.limiter.penalise(outcome.retry_after)
+                await self.clock.sleep(outcome.retry_after)
+                await self.limiter.acquire(row.chat_id, row.is_group)
+            except asyncio.CancelledError:
+                await _shielded(self._release(row.id, 0))
+                raise
+
+    # ---- database --------------------------------------------------------------------------
+
+    async def _dialect_name(self, session: AsyncSession) -> str:
+        if self._dialect is None:
+            bind = session.get_bind()
+            self._dialect = bind.dialect.name
+        return self._dialect
+
+    async def _candidates(self, busy: list[int]) -> list[Candidate]:
+        now = self.clock.now()
+        query = (
+            select(Notification.id, Notification.chat_id, Notification.is_group)
+            .where(
+                Notification.status == NotificationStatus.PENDING,
+                Notification.not_before <= now,
+            )
+            .order_by(Notification.not_before, Notification.id)
+            .limit(self.batch_size)
+        )
+        if busy:
+            query = query.where(Notification.chat_id.not_in(busy))
+        async with self.session_pool() as session:
+            rows = (await session.execute(query)).all()
+        return [Candidate(id=r.id, chat_id=r.chat_id, is_group=r.is_group) for r in rows]
+
+    async def _has_due(self) -> bool:
+        now = self.clock.now()
+        async with self.session_pool() as session:
+            found = await session.execute(
+                select(Notification.id)
+                .where(
+                    Notification.status == NotificationStatus.PENDING,
+                    Notification.not_before <= now,
+                )
+                .limit(1)
+            )
+            return found.first() is not None
+
+    async def _claim(self, row_id: int) -> Row | None:
+        now = self.clock.now()
+        async with self.session_pool() as session:
+            condition = and_(
+                Notification.id == row_id,
+                Notification.status == NotificationStatus.PENDING,
+                Notification.not_before <= now,
+            )
+            if await self._dialect_name(session) == "postgresql":
+                # Skip a row another worker is claiming right now instead of waiting for it.
+                picked = (
+                    select(Notification.id)
+                    .where(condition)
+                    .with_for_update(skip_locked=True)
+                    .scalar_subquery()
+                )
+                condition = Notification.id == picked
+            result = await session.execute(
+                update(Notification)
+                .where(condition)
+                .values(
+                    status=NotificationStatus.SENDING, claimed_by=self.worker_id, claimed_at=now
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(result, "rowcount", 0) != 1:
+                await session.rollback()
+                return None
+            data = (
+                await session.execute(
+                    select(
+                        Notification.id,
+                        Notification.chat_id,
+                        Notification.is_group,
+                        Notification.text,
+                        Notification.reply_markup,
+                        Notification.photo,
+                        Notification.attempts,
+                    ).where(Notification.id == row_id)
+                )
+            ).one()
+            await session.commit()
+        return Row(
+            id=data.id,
+            chat_id=data.chat_id,
+            is_group=data.is_group,
+            text=data.text,
+            reply_markup=data.reply_markup,
+            photo=data.photo,
+            attempts=data.attempts,
+        )
+
+    async def _set(self, row_id: int, **values: Any) -> None:
+        async with self.session_pool() as session:
+            await session.execute(
+                update(Notification)
+                .where(Notification.id == row_id)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            await session.commit()
+
+    async def _release(self, row_id: int, delay: float) -> None:
+        """Give a claimed row back to the queue (nothing was sent)."""
+        await self._set(
+            row_id,
+            status=NotificationStatus.PENDING,
+            claimed_by=None,
+            claimed_at=None,
+            not_before=self.clock.now() + dt.timedelta(seconds=delay),
+        )
+
+    async def release_stale(self) -> int:
+        """Claims older than ``stale_after`` (their process died) go back to ``pending``."""
+        cutoff = self.clock.now() - dt.timedelta(seconds=self.stale_after)
+        async with self.session_pool() as session:
+            result = await session.execute(
+                update(Notification)
+                .where(
+                    Notification.status == NotificationStatus.SENDING,
+                    or_(Notification.claimed_at.is_(None), Notification.claimed_at < cutoff),
+                )
+                .values(status=NotificationStatus.PENDING, claimed_by=None, claimed_at=None)
+                .execution_options(synchronize_session=False)
+            )
+            await session.commit()
+        count = int(getattr(result, "rowcount", 0) or 0)
+        if count:
+            logger.warning("Released %d stale delivery claims", count)
+            self.stats.released_stale += count
+        return count
+
+    async def _release_stale_if_due(self) -> None:
+        now = self.clock.monotonic()
+        if self._last_stale_check is None or now - self._last_stale_check >= 60:
+            self._last_stale_check = now
+            await self.release_stale()
+
+    async def _hold_for_quiet_hours(self) -> None:
+        s = self.settings
+        now = self.clock.now()
+        if not is_quiet(now, s.tz, s.quiet_hours_start, s.quiet_hours_end):
+            return
+        end = quiet_hours_end(now, s.tz, s.quiet_hours_end)
+        night_owls = select(User.id).where(User.night_pushes.is_(True))
+        async with self.session_pool() as session:
+            result = await session.execute(
+                update(Notification)
+                .where(
+                    Notification.status == NotificationStatus.PENDING,
+                    Notification.quiet_hours.is_(True),
+                    Notification.not_before < end,
+                    or_(Notification.user_id.is_(None), Notification.user_id.not_in(night_owls)),
+                )
+                .values(not_before=end)
+                .execution_options(synchronize_session=False)
+            )
+            await session.commit()
+        count = int(getattr(result, "rowcount", 0) or 0)
+        if count:
+            logger.info("Holding %d messages until the quiet hours end at %s", count, end)
+            self.stats.held_for_quiet_hours += count
+
+    # ---- sending ---------------------------------------------------------------------------
+
+    async def _attempt(self, row: Row) -> _Outcome:
+        """Send once and record the result; returns what the caller must still do."""
+        try:
+            await self._send(row)
+        except TelegramRetryAfter as exc:
+            logger.warning("429 for chat %s: retrying in %s s", row.chat_id, exc.retry_after)
+            return _Outcome(retry_after=float(exc.retry_after))
+        except TelegramMigrateToChat as exc:
+            await self._migrate_chat(row.chat_id, exc.migrate_to_chat_id)
+            return _Outcome(migrated_to=exc.migrate_to_chat_id)
+        except TelegramForbiddenError as exc:
+            await self._unreachable(row, exc.message)
+            return _Outcome()
+        except TelegramBadRequest as exc:
+            if "chat not found" in exc.message.lower():
+                await self._unreachable(row, exc.message)
+            else:
+                await self._fail(row, f"400: {exc.message}")
+            return _Outcome()
+        except TelegramAPIError as exc:
+            await self._transient(row, f"{type(exc).__name__}: {exc.message}")
+            return _Outcome()
+        except Exception as exc:  # noqa: BLE001 - any failure of one message must not stop the queue
+            await self._transient(row, f"{type(exc).__name__}: {exc}")
+            return _Outcome()
+        await self._set(
+            row.id,
+            status=NotificationStatus.SENT,
+            sent_at=self.clock.now(),
+            last_error=None,
+        )
+        self.stats.sent += 1
+        return _Outcome()
+
+    async def _send(self, row: Row) -> None:
+        markup = (
+            InlineKeyboardMarkup.model_validate_json(row.reply_markup) if row.reply_markup else None
+        )
+        if row.photo:
+            await self.bot(
+                SendPhoto(
+                    chat_id=row.chat_id,
+                    photo=row.photo,
+                    caption=row.text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                )
+            )
+        else:
+            await self.bot(
+                SendMessage(
+                    chat_id=row.chat_id,
+                    text=row.text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                )
+            )
+
+    async def _fail(self, row: Row, error: str) -> None:
+        logger.error("Notification %s failed for good: %s", row.id, error)
+        await self._set(
+            row.id,
+            status=NotificationStatus.FAILED,
+            attempts=row.attempts + 1,
+            last_error=error[:2000],
+            claimed_by=None,
+        )
+        self.stats.failed += 1
+
+    async def _transient(self, row: Row, error: str) -> None:
+        attempts = row.attempts + 1
+        self.stats.transient_errors += 1
+        self.stats.errors.append(error)
+        if attempts >= self.max_attempts:
+            await self._fail(row, error)
+            return
+        delay = min(self.backoff_cap, self.backoff_base * 2 ** (attempts - 1))
+        logger.warning(
+            "Notification %s: %s; attempt %d, retrying in %.0f s", row.id, error, attempts, delay
+        )
+        await self._set(
+            row.id,
+            status=NotificationStatus.PENDING,
+            attempts=attempts,
+            last_error=error[:2000],
+            claimed_by=None,
+            claimed_at=None,
+            not_before=self.clock.now() + dt.timedelta(seconds=delay),
+        )
+
+    async def _unreachable(self, row: Row, error: str) -> None:
+        """Blocked, kicked or gone: mark the recipient unreachable and drop its queue."""
+        async with self.session_pool() as session:
+            if row.is_group or row.chat_id < 0:
+                await session.execute(
+                    update(DepartmentChat)
+                    .where(DepartmentChat.chat_id == row.chat_id)
+                    .values(reachable=False)
+                    .execution_options(synchronize_session=False)
+                )
+            else:
+                await session.execute(
+                    update(User)
+                    .where(User.tg_id == row.chat_id)
+                    .values(reachable=False)
+                    .execution_options(synchronize_session=False)
+                )
+            result = await session.execute(
+                update(Notification)
+                .where(
+                    Notification.chat_id == row.chat_id,
+                    or_(
+                        Notification.status == NotificationStatus.PENDING,
+                        Notification.id == row.id,
+                    ),
+                )
+                .values(status=NotificationStatus.DROPPED, last_error=error[:2000], claimed_by=None)
+                .execution_options(synchronize_session=False)
+            )
+            await session.commit()
+        dropped = int(getattr(result, "rowcount", 0) or 0)
+        self.stats.dropped += dropped
+        logger.info("Chat %s is unreachable (%s): %d messages dropped", row.chat_id, error, dropped)
+
+    async def _migrate_chat(self, old: int, new: int) -> None:
+        """A group became a supergroup: follow it to its new id."""
+        async with self.session_pool() as session:
+            await session.execute(
+                update(DepartmentChat)
+                .where(DepartmentChat.chat_id == old)
+                .values(chat_id=new)
+                .execution_options(synchronize_session=False)
+            )
+            await session.execute(
+                update(Notification)
+                .where(Notification.chat_id == old, Notification.status.in_(("pending", "sending")))
+                .values(chat_id=new)
+                .execution_options(synchronize_session=False)
+            )
+            await session.commit()
+        logger.info("Group %s migrated to supergroup %s", old, new)
+
+
+async def _shielded(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` to completion even if the caller is cancelled meanwhile, then re-raise.
+
+    Used around "claim", "send + record" and "release": a stop never leaves a message sent but
+    unrecorded, or a row claimed by a worker that is gone.
+    """
+    task = asyncio.ensure_future(coro)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        if not task.done():
+            with contextlib.suppress(Exception):
+                await task
+        raise
+
+
+async def queue_counts(session: AsyncSession) -> dict[str, int]:
+    """Rows per status (every status present, zero when none)."""
+    rows = await session.execute(
+        select(Notification.status, func.count()).group_by(Notification.status)
+    )
+    counts = {status.value: 0 for status in NotificationStatus}
+    for status, count in rows.all():
+        counts[str(status)] = int(count)
+    return counts
+
+
+async def oldest_pending(session: AsyncSession) -> dt.datetime | None:
+    """When the oldest row still waiting to be sent was queued."""
+    result = await session.execute(
+        select(func.min(Notification.created_at)).where(
+            Notification.status.in_((NotificationStatus.PENDING, NotificationStatus.SENDING))
+        )
+    )
+    value = result.scalar()
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value
