@@ -1,0 +1,29 @@
+# Kezdesu bot image: `docker compose up` (see docker-compose.yml) or
+#   docker build -t kezdesu . && docker run --env-file .env kezdesu
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+
+# Dependencies first (cached while only the code changes).
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
+    && pip install -r /tmp/requirements.txt
+
+COPY . .
+RUN pip install --no-deps -e . \
+    && useradd --system --uid 10001 --home-dir /app kezdesu \
+    && mkdir -p /app/data && chown kezdesu /app/data
+
+USER kezdesu
+# Webhook mode listens here (WEBHOOK_PORT); long polling needs no port.
+EXPOSE 8080
+# In webhook mode the health endpoint checks the database (and Redis); polling has no server.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD python -c "import os, sys, urllib.request; url = os.environ.get('WEBHOOK_URL'); sys.exit(0) if not url else urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('WEBHOOK_PORT', '8080'), timeout=4)"
+
+CMD ["kezdesu"]
