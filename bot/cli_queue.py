@@ -1,9 +1,60 @@
-"""Sub-commands of the queue area."""
+"""Sub-commands of the queue area: ``kezdesu queue`` shows the state of the notification queue."""
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
 from typing import Any
+
+from bot.config import Settings
+from models.db import create_engine, create_session_pool
+from scheduler.delivery import oldest_pending, queue_counts
 
 
 def register(subparsers: Any) -> None:
     """Adds this area's sub-commands to the ``kezdesu`` command line."""
+    p = subparsers.add_parser(
+        "queue",
+        help="show the notification queue: pending / sent / failed counts, oldest pending age",
+    )
+    p.set_defaults(handler=show_queue)
+
+
+def format_age(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h {minutes}m"
+    if hours:
+        return f"{hours}h {minutes}m"
+    if minutes:
+        return f"{minutes}m {secs}s"
+    return f"{secs}s"
+
+
+async def show_queue(settings: Settings, args: argparse.Namespace) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_session_pool(engine)() as session:
+            counts = await queue_counts(session)
+            oldest = await oldest_pending(session)
+    finally:
+        await engine.dispose()
+    waiting = counts["pending"] + counts["sending"]
+    print(  # noqa: T201
+        f"pending: {counts['pending']}\n"
+        f"sending: {counts['sending']}\n"
+        f"sent: {counts['sent']}\n"
+        f"failed: {counts['failed']}\n"
+        f"dropped: {counts['dropped']}"
+    )
+    if oldest is None or not waiting:
+        print("oldest pending: none")  # noqa: T201
+    else:
+        age = (dt.datetime.now(dt.UTC) - oldest).total_seconds()
+        print(  # noqa: T201
+            f"oldest pending: {format_age(age)} (queued {oldest:%Y-%m-%d %H:%M:%S} UTC)"
+        )
+    return 0

@@ -126,7 +126,7 @@ def reminder_keyboard(i18n: I18n, locale: str, measure_id: int) -> InlineKeyboar
         text=i18n.gettext(OPEN_BUTTON, locale=locale), callback_data=OpenMeasureCb(id=measure_id)
     )
     with i18n.context(), i18n.use_locale(locale):
-        keyboard.button(text=_("📝 Report progress"), callback_data=ReportMeasureCb(id=measure_id))
+        keyboard.button(text=_("✍️ Report progress"), callback_data=ReportMeasureCb(id=measure_id))
     keyboard.adjust(2)
     return keyboard
 
