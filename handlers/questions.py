@@ -1182,6 +1182,8 @@ async def preview_fallback(
         await message.answer(_command_text())
         return
     await message.answer(
-        _("Your question is ready. Press «Send», «Edit» or «Cancel» under the preview.")
+        _(
+            "Your question is ready. Use the buttons under the preview: send, change something or cancel."
+        )
     )
     await _show_preview(message, state, session, user, _now_locale(i18n))

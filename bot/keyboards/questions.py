@@ -99,14 +99,18 @@ def category_keyboard(
         if category.id == selected:
             text = f"✅ {text}"
         builder.button(text=text, callback_data=QCategoryCb(id=category.id, f=nonce))
-    builder.button(text=_("✖️ Cancel"), callback_data=QFormCb(action=FormAction.CANCEL, f=nonce))
+    builder.button(
+        text=_("✖️ Cancel the question"), callback_data=QFormCb(action=FormAction.CANCEL, f=nonce)
+    )
     builder.adjust(1)
     return builder.as_markup()
 
 
 def cancel_keyboard(nonce: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("✖️ Cancel"), callback_data=QFormCb(action=FormAction.CANCEL, f=nonce))
+    builder.button(
+        text=_("✖️ Cancel the question"), callback_data=QFormCb(action=FormAction.CANCEL, f=nonce)
+    )
     return builder.as_markup()
 
 
@@ -116,7 +120,9 @@ def address_keyboard(nonce: int) -> InlineKeyboardMarkup:
         text=_("⏭ Skip: no address"),
         callback_data=QFormCb(action=FormAction.SKIP_ADDRESS, f=nonce),
     )
-    builder.button(text=_("✖️ Cancel"), callback_data=QFormCb(action=FormAction.CANCEL, f=nonce))
+    builder.button(
+        text=_("✖️ Cancel the question"), callback_data=QFormCb(action=FormAction.CANCEL, f=nonce)
+    )
     builder.adjust(1)
     return builder.as_markup()
 
@@ -129,16 +135,24 @@ def publicity_keyboard(nonce: int) -> InlineKeyboardMarkup:
     builder.button(
         text=_("🕶 Anonymously"), callback_data=QFormCb(action=FormAction.ANONYMOUS, f=nonce)
     )
-    builder.button(text=_("✖️ Cancel"), callback_data=QFormCb(action=FormAction.CANCEL, f=nonce))
+    builder.button(
+        text=_("✖️ Cancel the question"), callback_data=QFormCb(action=FormAction.CANCEL, f=nonce)
+    )
     builder.adjust(2, 1)
     return builder.as_markup()
 
 
 def preview_keyboard(nonce: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("📨 Send"), callback_data=QFormCb(action=FormAction.SEND, f=nonce))
-    builder.button(text=_("✏️ Edit"), callback_data=QFormCb(action=FormAction.EDIT, f=nonce))
-    builder.button(text=_("✖️ Cancel"), callback_data=QFormCb(action=FormAction.CANCEL, f=nonce))
+    builder.button(
+        text=_("📨 Send the question"), callback_data=QFormCb(action=FormAction.SEND, f=nonce)
+    )
+    builder.button(
+        text=_("✏️ Change something"), callback_data=QFormCb(action=FormAction.EDIT, f=nonce)
+    )
+    builder.button(
+        text=_("✖️ Cancel the question"), callback_data=QFormCb(action=FormAction.CANCEL, f=nonce)
+    )
     builder.adjust(1, 2)
     return builder.as_markup()
 
@@ -146,10 +160,10 @@ def preview_keyboard(nonce: int) -> InlineKeyboardMarkup:
 def edit_keyboard(nonce: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for action, text in (
-        (FormAction.EDIT_CATEGORY, _("Category")),
-        (FormAction.EDIT_TEXT, _("Text")),
-        (FormAction.EDIT_ADDRESS, _("Address")),
-        (FormAction.EDIT_PUBLICITY, _("Name or anonymous")),
+        (FormAction.EDIT_CATEGORY, _("🏷 Category")),
+        (FormAction.EDIT_TEXT, _("📝 Text")),
+        (FormAction.EDIT_ADDRESS, _("📍 Address")),
+        (FormAction.EDIT_PUBLICITY, _("👤 Name or anonymous")),
         (FormAction.BACK, _("⬅️ Back to the preview")),
     ):
         builder.button(text=text, callback_data=QFormCb(action=action, f=nonce))
