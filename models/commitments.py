@@ -1,0 +1,519 @@
+"""Read side of the commitments: districts, meetings, measure lists, the measure card, history,
+follows and the city overview.
+
+Every function runs a fixed number of queries whatever the size of the list (joins and grouped
+counts, never a query per row); ``tests/test_resident_browse.py`` counts the statements.
+Overdue is derived here from the due date and the ``today`` the caller passes (Asia/Almaty).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.labels import OVERDUE, effective_status
+from models.entities import (
+    OPEN_STATUSES,
+    Department,
+    Dispute,
+    District,
+    Follow,
+    Measure,
+    MeasureDepartment,
+    MeasureStatus,
+    MeasureUpdate,
+    Meeting,
+    ProblemIssue,
+    User,
+)
+from models.permissions import can_update_measure
+
+
+@dataclass
+class Tally:
+    """Measures counted by the status a person sees (overdue derived)."""
+
+    done: int = 0
+    in_progress: int = 0
+    planned: int = 0
+    overdue: int = 0
+    cancelled: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.done + self.in_progress + self.planned + self.overdue + self.cancelled
+
+    def add(self, status: str, count: int) -> None:
+        name = {
+            MeasureStatus.DONE: "done",
+            MeasureStatus.IN_PROGRESS: "in_progress",
+            MeasureStatus.PLANNED: "planned",
+            MeasureStatus.CANCELLED: "cancelled",
+            OVERDUE: "overdue",
+        }.get(status)
+        if name is not None:
+            setattr(self, name, getattr(self, name) + count)
+
+
+def _seen_status(today: dt.date) -> object:
+    """SQL expression of the status a person sees: open and past due → ``overdue``."""
+    return case(
+        (
+            and_(
+                Measure.status.in_([str(s) for s in OPEN_STATUSES]),
+                Measure.due_date.is_not(None),
+                Measure.due_date < today,
+            ),
+            OVERDUE,
+        ),
+        else_=Measure.status,
+    )
+
+
+async def _tallies(
+    session: AsyncSession, key: object, today: dt.date, where: object | None = None
+) -> dict[int, Tally]:
+    """One grouped query: ``key`` (a meeting or district id column) → tally."""
+    seen = _seen_status(today).label("seen")  # type: ignore[attr-defined]
+    query: Select[Any] = (
+        select(key, seen, func.count(Measure.id))  # type: ignore[call-overload]
+        .select_from(Measure)
+        .join(ProblemIssue, ProblemIssue.id == Measure.problem_id)
+        .join(Meeting, Meeting.id == ProblemIssue.meeting_id)
+        .group_by(key, seen)
+    )
+    if where is not None:
+        query = query.where(where)  # type: ignore[arg-type]
+    result: dict[int, Tally] = {}
+    for owner, status, count in (await session.execute(query)).all():
+        result.setdefault(int(owner), Tally()).add(str(status), int(count))
+    return result
+
+
+# --- districts and the city overview -----------------------------------------------------------
+
+
+@dataclass
+class DistrictSummary:
+    district: District
+    tally: Tally
+    meetings: int
+
+
+async def city_overview(session: AsyncSession, today: dt.date) -> list[DistrictSummary]:
+    """Every district in the reference order with its measures' tally (three queries)."""
+    districts = list((await session.execute(select(District).order_by(District.order))).scalars())
+    tallies = await _tallies(session, Meeting.district_id, today)
+    meetings = dict(
+        (
+            await session.execute(
+                select(Meeting.district_id, func.count(Meeting.id)).group_by(Meeting.district_id)
+            )
+        ).all()
+    )
+    return [
+        DistrictSummary(d, tallies.get(d.id, Tally()), int(meetings.get(d.id, 0)))
+        for d in districts
+    ]
+
+
+# --- a district's meetings ---------------------------------------------------------------------
+
+
+@dataclass
+class MeetingSummary:
+    meeting: Meeting
+    tally: Tally
+
+
+@dataclass
+class DistrictPage:
+    district: District
+    meetings: list[MeetingSummary]
+    total: int
+    page: int
+    following: bool
+
+
+async def district_page(
+    session: AsyncSession,
+    district_id: int,
+    page: int,
+    per_page: int,
+    today: dt.date,
+    user_id: int | None = None,
+) -> DistrictPage | None:
+    district = await session.get(District, district_id)
+    if district is None:
+        return None
+    total = int(
+        (
+            await session.execute(
+                select(func.count(Meeting.id)).where(Meeting.district_id == district_id)
+            )
+        ).scalar_one()
+    )
+    page = min(max(page, 0), max(0, -(-total // per_page) - 1))
+    meetings = list(
+        (
+            await session.execute(
+                select(Meeting)
+                .where(Meeting.district_id == district_id)
+                .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+                .offset(page * per_page)
+                .limit(per_page)
+            )
+        ).scalars()
+    )
+    tallies: dict[int, Tally] = {}
+    if meetings:
+        tallies = await _tallies(
+            session, Meeting.id, today, Meeting.id.in_([m.id for m in meetings])
+        )
+    following = False
+    if user_id is not None:
+        following = (
+            await session.execute(
+                select(Follow.id)
+                .where(Follow.user_id == user_id, Follow.district_id == district_id)
+                .limit(1)
+            )
+        ).first() is not None
+    return DistrictPage(
+        district=district,
+        meetings=[MeetingSummary(m, tallies.get(m.id, Tally())) for m in meetings],
+        total=total,
+        page=page,
+        following=following,
+    )
+
+
+# --- a meeting's plan --------------------------------------------------------------------------
+
+
+@dataclass
+class MeasureRow:
+    """One measure in a list: enough to show a line and a button, no lazy loads."""
+
+    id: int
+    text: str
+    status: str  # as seen (overdue derived)
+    due_date: dt.date | None
+    deadline_text: str
+    problem_number: int
+    problem_title: str
+    position: int
+    district_id: int = 0
+    district: District | None = None
+    meeting_starts_at: dt.datetime | None = None
+
+
+@dataclass
+class MeetingPage:
+    meeting: Meeting
+    district: District
+    tally: Tally
+    rows: list[MeasureRow]
+    total: int
+    page: int
+
+
+async def meeting_page(
+    session: AsyncSession, meeting_id: int, page: int, per_page: int, today: dt.date
+) -> MeetingPage | None:
+    """The meeting's measures in plan order (problem number, position), one page of them."""
+    found = (
+        await session.execute(
+            select(Meeting, District)
+            .join(District, District.id == Meeting.district_id)
+            .where(Meeting.id == meeting_id)
+        )
+    ).first()
+    if found is None:
+        return None
+    meeting, district = found
+    tally = (await _tallies(session, Meeting.id, today, Meeting.id == meeting_id)).get(
+        meeting_id, Tally()
+    )
+    total = tally.total
+    page = min(max(page, 0), max(0, -(-total // per_page) - 1))
+    result = await session.execute(
+        select(Measure, ProblemIssue.number, ProblemIssue.title)
+        .join(ProblemIssue, ProblemIssue.id == Measure.problem_id)
+        .where(ProblemIssue.meeting_id == meeting_id)
+        .order_by(ProblemIssue.number, Measure.position, Measure.id)
+        .offset(page * per_page)
+        .limit(per_page)
+    )
+    rows = [
+        MeasureRow(
+            id=m.id,
+            text=m.text,
+            status=effective_status(m.status, m.due_date, today),
+            due_date=m.due_date,
+            deadline_text=m.deadline_text,
+            problem_number=number,
+            problem_title=title,
+            position=m.position,
+            district_id=district.id,
+            district=district,
+            meeting_starts_at=meeting.starts_at,
+        )
+        for m, number, title in result.all()
+    ]
+    return MeetingPage(meeting, district, tally, rows, total, page)
+
+
+async def measure_page_in_meeting(session: AsyncSession, measure_id: int, per_page: int) -> int:
+    """The page of its meeting's list on which a measure appears (for "back to the plan")."""
+    target = (
+        select(ProblemIssue.meeting_id, ProblemIssue.number, Measure.position, Measure.id)
+        .join(ProblemIssue, ProblemIssue.id == Measure.problem_id)
+        .where(Measure.id == measure_id)
+        .subquery()
+    )
+    before = await session.execute(
+        select(func.count(Measure.id))
+        .join(ProblemIssue, ProblemIssue.id == Measure.problem_id)
+        .join(target, target.c.meeting_id == ProblemIssue.meeting_id)
+        .where(
+            (ProblemIssue.number < target.c.number)
+            | (
+                (ProblemIssue.number == target.c.number)
+                & (
+                    (Measure.position < target.c.position)
+                    | ((Measure.position == target.c.position) & (Measure.id < target.c.id))
+                )
+            )
+        )
+    )
+    return int(before.scalar_one() or 0) // per_page
+
+
+# --- the measure card --------------------------------------------------------------------------
+
+
+@dataclass
+class CardUpdate:
+    created_at: dt.datetime
+    kind: str
+    status: str | None
+    progress: int | None
+    comment: str
+    department: Department | None
+
+
+@dataclass
+class MeasureCard:
+    """Everything the measure card shows, loaded in a fixed number of queries."""
+
+    measure: Measure
+    problem: ProblemIssue
+    meeting: Meeting
+    district: District
+    departments: list[Department]
+    latest: CardUpdate | None
+    updates: int
+    disputes: int
+    following: bool = False
+    can_report: bool = False
+    followers: int = 0
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def status(self, today: dt.date) -> str:
+        return effective_status(self.measure.status, self.measure.due_date, today)
+
+
+async def load_card(
+    session: AsyncSession,
+    measure_id: int,
+    *,
+    user: User | None = None,
+    is_admin: bool = False,
+) -> MeasureCard | None:
+    """Load a measure card (None when the measure does not exist).
+
+    With ``user``: whether they follow it and may report progress on it
+    (:func:`models.permissions.can_update_measure`, re-checked on the server).
+    """
+    found = (
+        await session.execute(
+            select(Measure, ProblemIssue, Meeting, District)
+            .join(ProblemIssue, ProblemIssue.id == Measure.problem_id)
+            .join(Meeting, Meeting.id == ProblemIssue.meeting_id)
+            .join(District, District.id == Meeting.district_id)
+            .where(Measure.id == measure_id)
+        )
+    ).first()
+    if found is None:
+        return None
+    measure, problem, meeting, district = found
+    departments = list(
+        (
+            await session.execute(
+                select(Department)
+                .join(MeasureDepartment, MeasureDepartment.department_id == Department.id)
+                .where(MeasureDepartment.measure_id == measure_id)
+                .order_by(MeasureDepartment.position)
+            )
+        ).scalars()
+    )
+    counts = (
+        await session.execute(
+            select(
+                select(func.count(MeasureUpdate.id))
+                .where(MeasureUpdate.measure_id == measure_id)
+                .scalar_subquery(),
+                select(func.count(Dispute.id))
+                .where(Dispute.measure_id == measure_id, Dispute.resolved.is_(False))
+                .scalar_subquery(),
+                select(func.count(Follow.id))
+                .where(Follow.measure_id == measure_id)
+                .scalar_subquery(),
+                select(func.count(Follow.id))
+                .where(Follow.measure_id == measure_id, Follow.user_id == (user.id if user else -1))
+                .scalar_subquery(),
+            )
+        )
+    ).one()
+    updates, disputes, followers, mine = (int(c or 0) for c in counts)
+    latest = None
+    if updates:
+        row = (
+            await session.execute(
+                select(MeasureUpdate, Department)
+                .outerjoin(Department, Department.id == MeasureUpdate.department_id)
+                .where(MeasureUpdate.measure_id == measure_id)
+                .order_by(MeasureUpdate.created_at.desc(), MeasureUpdate.id.desc())
+                .limit(1)
+            )
+        ).first()
+        if row is not None:
+            update, department = row
+            latest = CardUpdate(
+                update.created_at,
+                update.kind,
+                update.status,
+                update.progress,
+                update.comment,
+                department,
+            )
+    can_report = False
+    if user is not None or is_admin:
+        can_report = await can_update_measure(session, user, is_admin, measure_id)
+    return MeasureCard(
+        measure=measure,
+        problem=problem,
+        meeting=meeting,
+        district=district,
+        departments=departments,
+        latest=latest,
+        updates=updates,
+        disputes=disputes,
+        following=bool(mine),
+        can_report=can_report,
+        followers=followers,
+    )
+
+
+@dataclass
+class HistoryPage:
+    measure: Measure
+    entries: list[CardUpdate]
+    total: int
+    page: int
+
+
+async def measure_history(
+    session: AsyncSession, measure_id: int, page: int, per_page: int
+) -> HistoryPage | None:
+    """Every update of a measure, newest first, with the acting department (three queries)."""
+    measure = await session.get(Measure, measure_id)
+    if measure is None:
+        return None
+    total = int(
+        (
+            await session.execute(
+                select(func.count(MeasureUpdate.id)).where(MeasureUpdate.measure_id == measure_id)
+            )
+        ).scalar_one()
+    )
+    page = min(max(page, 0), max(0, -(-total // per_page) - 1))
+    rows = await session.execute(
+        select(MeasureUpdate, Department)
+        .outerjoin(Department, Department.id == MeasureUpdate.department_id)
+        .where(MeasureUpdate.measure_id == measure_id)
+        .order_by(MeasureUpdate.created_at.desc(), MeasureUpdate.id.desc())
+        .offset(page * per_page)
+        .limit(per_page)
+    )
+    entries = [
+        CardUpdate(u.created_at, u.kind, u.status, u.progress, u.comment, d) for u, d in rows.all()
+    ]
+    return HistoryPage(measure, entries, total, page)
+
+
+# --- follows -----------------------------------------------------------------------------------
+
+
+@dataclass
+class FollowItem:
+    district: District | None = None
+    measure: MeasureRow | None = None
+
+
+@dataclass
+class FollowingPage:
+    items: list[FollowItem]
+    total: int
+    page: int
+
+
+async def following_page(
+    session: AsyncSession, user_id: int, page: int, per_page: int, today: dt.date
+) -> FollowingPage:
+    """What a user follows: districts first, then measures (newest follow first)."""
+    total = int(
+        (
+            await session.execute(select(func.count(Follow.id)).where(Follow.user_id == user_id))
+        ).scalar_one()
+    )
+    page = min(max(page, 0), max(0, -(-total // per_page) - 1))
+    result = await session.execute(
+        select(Follow, District, Measure, ProblemIssue)
+        .outerjoin(District, District.id == Follow.district_id)
+        .outerjoin(Measure, Measure.id == Follow.measure_id)
+        .outerjoin(ProblemIssue, ProblemIssue.id == Measure.problem_id)
+        .where(Follow.user_id == user_id)
+        .order_by(
+            case((Follow.district_id.is_not(None), 0), else_=1),
+            Follow.created_at.desc(),
+            Follow.id.desc(),
+        )
+        .offset(page * per_page)
+        .limit(per_page)
+    )
+    items = []
+    for _follow, district, measure, problem in result.all():
+        if district is not None:
+            items.append(FollowItem(district=district))
+        elif measure is not None and problem is not None:
+            items.append(
+                FollowItem(
+                    measure=MeasureRow(
+                        id=measure.id,
+                        text=measure.text,
+                        status=effective_status(measure.status, measure.due_date, today),
+                        due_date=measure.due_date,
+                        deadline_text=measure.deadline_text,
+                        problem_number=problem.number,
+                        problem_title=problem.title,
+                        position=measure.position,
+                    )
+                )
+            )
+    return FollowingPage(items, total, page)

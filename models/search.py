@@ -1,0 +1,152 @@
+"""Search of measures by words: measure text, problem title and responsible department names.
+
+The stored ``search_text`` columns are already folded (:func:`models.text.fold`), and so are the
+query words, so a plain ``LIKE`` finds «САЙРАН» in «Сайран» on SQLite (whose ``lower()`` does
+not fold Cyrillic) exactly as on PostgreSQL. Every word must match (AND); a word may match any
+of the three sources. Results in the user's district come first, then the rest of the city.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.labels import effective_status
+from models.commitments import MeasureRow
+from models.entities import (
+    Department,
+    District,
+    Follow,
+    Measure,
+    MeasureDepartment,
+    Meeting,
+    ProblemIssue,
+)
+from models.text import like_escape, search_terms
+
+
+@dataclass
+class SearchPage:
+    terms: list[str]
+    rows: list[MeasureRow]
+    total: int
+    in_district: int
+    page: int
+
+
+def _term_condition(term: str) -> ColumnElement[bool]:
+    pattern = f"%{like_escape(term)}%"
+    department_matches = exists(
+        select(MeasureDepartment.measure_id)
+        .join(Department, Department.id == MeasureDepartment.department_id)
+        .where(
+            MeasureDepartment.measure_id == Measure.id,
+            Department.search_text.like(pattern, escape="\\"),
+        )
+    )
+    return or_(
+        Measure.search_text.like(pattern, escape="\\"),
+        ProblemIssue.search_text.like(pattern, escape="\\"),
+        department_matches,
+    )
+
+
+def _matching(terms: list[str]) -> ColumnElement[bool]:
+    return and_(*[_term_condition(t) for t in terms])
+
+
+async def search_measures(
+    session: AsyncSession,
+    query: str,
+    *,
+    district_id: int | None,
+    page: int,
+    per_page: int,
+    today: dt.date,
+) -> SearchPage:
+    """One page of measures matching every word of ``query`` (two queries)."""
+    terms = search_terms(query)
+    if not terms:
+        return SearchPage(terms, [], 0, 0, 0)
+    condition = _matching(terms)
+    mine = Meeting.district_id == (district_id if district_id is not None else -1)
+    base = (
+        select(Measure, ProblemIssue, Meeting, District)
+        .join(ProblemIssue, ProblemIssue.id == Measure.problem_id)
+        .join(Meeting, Meeting.id == ProblemIssue.meeting_id)
+        .join(District, District.id == Meeting.district_id)
+        .where(condition)
+    )
+    counts = (
+        await session.execute(
+            select(func.count(Measure.id), func.sum(case((mine, 1), else_=0)))
+            .join(ProblemIssue, ProblemIssue.id == Measure.problem_id)
+            .join(Meeting, Meeting.id == ProblemIssue.meeting_id)
+            .where(condition)
+        )
+    ).one()
+    total, in_district = int(counts[0] or 0), int(counts[1] or 0)
+    page = min(max(page, 0), max(0, -(-total // per_page) - 1))
+    result = await session.execute(
+        base.order_by(
+            case((mine, 0), else_=1),
+            Meeting.starts_at.desc(),
+            ProblemIssue.number,
+            Measure.position,
+            Measure.id,
+        )
+        .offset(page * per_page)
+        .limit(per_page)
+    )
+    rows = [_row(m, p, mt, d, today) for m, p, mt, d in result.all()]
+    return SearchPage(terms, rows, total, in_district, page)
+
+
+def _row(
+    measure: Measure, problem: ProblemIssue, meeting: Meeting, district: District, today: dt.date
+) -> MeasureRow:
+    return MeasureRow(
+        id=measure.id,
+        text=measure.text,
+        status=effective_status(measure.status, measure.due_date, today),
+        due_date=measure.due_date,
+        deadline_text=measure.deadline_text,
+        problem_number=problem.number,
+        problem_title=problem.title,
+        position=measure.position,
+        district_id=district.id,
+        district=district,
+        meeting_starts_at=meeting.starts_at,
+    )
+
+
+async def popular_measures(
+    session: AsyncSession, *, district_id: int | None, limit: int, today: dt.date
+) -> list[MeasureRow]:
+    """For an empty inline query: the district's most followed, then newest, measures."""
+    followers = (
+        select(Follow.measure_id, func.count(Follow.id).label("n"))
+        .where(Follow.measure_id.is_not(None))
+        .group_by(Follow.measure_id)
+        .subquery()
+    )
+    query = (
+        select(Measure, ProblemIssue, Meeting, District)
+        .join(ProblemIssue, ProblemIssue.id == Measure.problem_id)
+        .join(Meeting, Meeting.id == ProblemIssue.meeting_id)
+        .join(District, District.id == Meeting.district_id)
+        .outerjoin(followers, followers.c.measure_id == Measure.id)
+        .order_by(
+            case((Meeting.district_id == (district_id or -1), 0), else_=1),
+            func.coalesce(followers.c.n, 0).desc(),
+            Meeting.starts_at.desc(),
+            ProblemIssue.number,
+            Measure.position,
+        )
+        .limit(limit)
+    )
+    result = await session.execute(query)
+    return [_row(m, p, mt, d, today) for m, p, mt, d in result.all()]
