@@ -33,6 +33,7 @@ from aiogram.methods import (
     EditMessageReplyMarkup,
     EditMessageText,
     GetChatMember,
+    GetFile,
     GetMe,
     SendDocument,
     SendMessage,
