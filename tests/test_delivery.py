@@ -293,7 +293,7 @@ async def test_per_chat_limits(
     assert len(group) == 4
     assert all(b - a >= 1.0 - 1e-6 for a, b in itertools.pairwise(private))
     assert all(b - a >= 3.0 - 1e-6 for a, b in itertools.pairwise(group))
-    # (one every 3 s keeps a group within 20 per minute), and the other chat was not held up behind them
+    # (one every 3 s keeps a group within 20 per minute); the other chat did not wait for them
     assert next(t for t, c in timed.accepted() if c == 3333) < 1.0
 
 
