@@ -81,7 +81,7 @@ async def collect_digests(session: AsyncSession, today: dt.date) -> dict[int, De
         )
         .order_by(Measure.due_date, Measure.id)
     )
-    for department_id, measure in rows.tuples():
+    for department_id, measure in rows.all():
         digest = departments.get(department_id)
         if digest is None:
             continue
@@ -92,7 +92,7 @@ async def collect_digests(session: AsyncSession, today: dt.date) -> dict[int, De
         .where(Question.department_queue == DepartmentQueue.NEW)
         .group_by(Question.department_id)
     )
-    for department_id, count in counts.tuples():
+    for department_id, count in counts.all():
         if department_id in departments:
             departments[department_id].new_questions = int(count)
     samples = await session.execute(

@@ -133,7 +133,7 @@ async def plan_meeting_reminders(
         .where(Follow.district_id.in_(district_ids), User.reachable.is_(True))
         .order_by(User.id)
     )
-    for district_id, user in rows.tuples():
+    for district_id, user in rows.all():
         if district_id is not None:
             followers[district_id].append(user)
     run.meetings = len({m.id for m, _k, _t in due})

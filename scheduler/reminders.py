@@ -159,7 +159,7 @@ async def department_recipients(
         .where(DepartmentMember.department_id.in_(department_ids), User.reachable.is_(True))
         .order_by(DepartmentMember.id)
     )
-    for department_id, user in members.tuples():
+    for department_id, user in members.all():
         result[department_id].append(
             Recipient(
                 key=f"u{user.id}",
@@ -207,7 +207,7 @@ async def plan_deadline_reminders(
         .order_by(MeasureDepartment.measure_id, MeasureDepartment.position)
     )
     departments: dict[int, list[Department]] = defaultdict(list)
-    for measure_id, department in links.tuples():
+    for measure_id, department in links.all():
         departments[measure_id].append(department)
     recipients = await department_recipients(
         session, {d.id for ds in departments.values() for d in ds}, settings.default_locale
