@@ -631,7 +631,7 @@ async def _report_view(
     if measure.progress is not None:
         lines.append(_("Progress: {progress}%").format(progress=measure.progress))
     lines.append(
-        _("Responsible: {departments}").format(
+        _("Responsible departments: {departments}").format(
             departments=html.quote(", ".join(d.name(locale) for d in measure.departments))
         )
     )
@@ -1388,17 +1388,17 @@ async def _question_view(session: AsyncSession, question: Question, locale: str)
     category = await session.get(Category, question.category_id)
     lines = [
         _("<b>Question {ref}</b>").format(ref=html.quote(question.ref or f"#{question.id}")),
-        _("Received: {date}").format(date=fmt_datetime(question.created_at, locale)),
+        _("📨 Received: {date}").format(date=fmt_datetime(question.created_at, locale)),
     ]
     if category is not None:
-        lines.append(_("Category: {category}").format(category=html.quote(category.name(locale))))
+        lines.append(_("🏷 Category: {category}").format(category=html.quote(category.name(locale))))
     # Never a resident's Telegram identity; the name only when they chose to show it.
     author = question.author_name if question.show_name and question.author_name else None
     lines.append(
         _("From: {name}").format(name=html.quote(author)) if author else _("From: anonymous")
     )
     if question.address:
-        lines.append(_("Address: {address}").format(address=html.quote(question.address)))
+        lines.append(_("📍 Address: {address}").format(address=html.quote(question.address)))
     if question.supporters:
         lines.append(_("Residents who support it: {count}").format(count=question.supporters))
     lines += ["", f"<i>{html.quote(truncate(question.text, 2500))}</i>", ""]

@@ -101,7 +101,7 @@ class DepartmentOverview:
 
 async def _counts_by_department(session: AsyncSession, column: Any) -> dict[int, int]:
     result = await session.execute(select(column, func.count()).group_by(column))
-    return {int(key): int(count) for key, count in result.tuples()}
+    return {int(key): int(count) for key, count in result.all()}
 
 
 async def department_overview(session: AsyncSession) -> list[DepartmentOverview]:
@@ -352,7 +352,7 @@ async def open_invitations(session: AsyncSession, now: dt.datetime | None = None
         .where(Invitation.used_at.is_(None), Invitation.expires_at > now)
         .group_by(Invitation.department_id)
     )
-    return Counter({int(key): int(count) for key, count in result.tuples()})
+    return Counter({int(key): int(count) for key, count in result.all()})
 
 
 # --- our measures ------------------------------------------------------------------------------
@@ -600,7 +600,7 @@ async def inbox_counts(session: AsyncSession, department_id: int) -> dict[str, i
         )
         .group_by(Question.department_queue)
     )
-    counts = {str(key): int(count) for key, count in result.tuples()}
+    counts = {str(key): int(count) for key, count in result.all()}
     return {q.value: int(counts.get(q.value, 0)) for q in INBOX_QUEUES}
 
 
