@@ -10,13 +10,24 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import admin, common, department, fallback, questions, resident
+from handlers import (
+    admin,
+    common,
+    department,
+    fallback,
+    moderation,
+    questions,
+    reports,
+    resident,
+)
 
 
 def get_routers() -> list[Router]:
     routers = [
         common.router,
         admin.router,
+        moderation.router,
+        reports.router,
         department.router,
         questions.router,
         resident.router,

@@ -1,0 +1,820 @@
+"""The moderation queue (akimat staff): accept, reroute, reject, merge, oral questions, agenda.
+
+Only admins get anything here. A non-admin pressing (or forging) any of these buttons gets a
+polite refusal and nothing changes; ``/moderate`` from a non-admin falls through to the
+fallback router, which answers as for any unknown command. Every handler that writes checks
+the role again, and re-reads the question: a button may be old, pressed twice, or made up.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aiogram import F, Router, html
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, StateFilter, or_f
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.callbacks import AdminCb, AdminSection
+from bot.formatting import fmt_datetime
+from bot.keyboards.common import clamp_page
+from bot.keyboards.moderation import (
+    AGENDA_PAGE,
+    QUEUE_PAGE,
+    AcceptStep,
+    MergeStep,
+    ModAcceptCb,
+    ModAction,
+    ModAgendaCb,
+    ModCb,
+    ModMergeCb,
+    ModOralCb,
+    OralOutcome,
+    OralStep,
+    accept_keyboard,
+    agenda_keyboard,
+    agenda_meeting_keyboard,
+    cancel_form_keyboard,
+    card_keyboard,
+    category_keyboard,
+    department_keyboard,
+    meeting_label,
+    merge_confirm_keyboard,
+    merge_keyboard,
+    oral_category_keyboard,
+    oral_meeting_keyboard,
+    oral_outcome_keyboard,
+    queue_keyboard,
+)
+from bot.labels import question_label
+from models import moderation as mod
+from models.entities import Category, Department, Meeting, Question, QuestionSource, QuestionStatus
+from models.text import truncate
+from scheduler.notify import notify_question_author
+
+router: Final[Router] = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+
+
+class ModForm(StatesGroup):
+    reject_reason = State()
+    merge_ref = State()
+    oral_text = State()
+    oral_outcome = State()
+
+
+async def admin_only(_event: TelegramObject, is_admin: bool) -> bool:
+    return is_admin
+
+
+async def not_admin(_event: TelegramObject, is_admin: bool) -> bool:
+    return not is_admin
+
+
+MY_CALLBACKS = or_f(
+    ModCb.filter(),
+    ModAcceptCb.filter(),
+    ModMergeCb.filter(),
+    ModOralCb.filter(),
+    ModAgendaCb.filter(),
+    AdminCb.filter(F.section == AdminSection.MODERATION),
+)
+
+
+@router.callback_query(MY_CALLBACKS, not_admin)
+async def refuse(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
+    """Someone who is not (or no longer) akimat staff: nothing is shown or changed."""
+    callback_answer.text = _("Sorry, this is only for akimat staff.")
+    callback_answer.show_alert = True
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+async def show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """Replace the pressed message (navigation), or send a new one if it cannot be edited."""
+    message = query.message
+    if isinstance(message, Message) and message.text is not None:
+        try:
+            await message.edit_text(text, reply_markup=markup)
+        except TelegramBadRequest as error:
+            if "message is not modified" not in error.message:
+                raise
+        return
+    if query.from_user is not None and query.bot is not None:
+        await query.bot.send_message(query.from_user.id, text, reply_markup=markup)
+
+
+async def leave_form(state: FSMContext) -> None:
+    current = await state.get_state()
+    if current is not None and current.startswith(f"{ModForm.__name__}:"):
+        await state.clear()
+
+
+def ref_of(question: Question) -> str:
+    return html.quote(question.ref or f"#{question.id}")
+
+
+# --- the queue -------------------------------------------------------------------------------
+
+
+async def render_queue(
+    session: AsyncSession, page: int, locale: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    counts = await mod.queue_counts(session)
+    page = clamp_page(page, counts.total, QUEUE_PAGE)
+    questions = await mod.queue_page(session, page, QUEUE_PAGE)
+    categories = {c.id: c for c in await mod.categories(session)}
+    lines = [_("🗂 <b>Moderation queue</b>")]
+    if counts.total:
+        lines.append(
+            _("New questions: {new}. Returned by departments: {returned}.").format(
+                new=counts.new, returned=counts.returned
+            )
+        )
+        lines.append(_("Returned ones first, then new ones, oldest first. Open one to act."))
+    else:
+        lines.append(_("The queue is empty: no new or returned questions."))
+    return "\n".join(lines), queue_keyboard(questions, categories, page, counts.total, locale)
+
+
+@router.message(StateFilter(None), Command("moderate"), admin_only)
+async def moderate_command(message: Message, session: AsyncSession, i18n: I18n) -> None:
+    text, markup = await render_queue(session, 0, i18n.current_locale)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(AdminCb.filter(F.section == AdminSection.MODERATION), admin_only)
+async def open_section(
+    query: CallbackQuery, session: AsyncSession, i18n: I18n, state: FSMContext
+) -> None:
+    await leave_form(state)
+    text, markup = await render_queue(session, 0, i18n.current_locale)
+    await show(query, text, markup)
+
+
+@router.callback_query(ModCb.filter(F.action == ModAction.LIST), admin_only)
+async def queue_page(
+    query: CallbackQuery,
+    callback_data: ModCb,
+    session: AsyncSession,
+    i18n: I18n,
+    state: FSMContext,
+) -> None:
+    await leave_form(state)
+    text, markup = await render_queue(session, callback_data.page, i18n.current_locale)
+    await show(query, text, markup)
+
+
+# --- a question's card -----------------------------------------------------------------------
+
+
+def render_card(ctx: mod.QuestionContext, locale: str, i18n: I18n) -> str:
+    q = ctx.question
+    lines = [
+        _("🗂 <b>Question {ref}</b>").format(ref=ref_of(q)),
+        _("Status: {status}").format(status=question_label(i18n, q.status, locale)),
+    ]
+    if mod.is_returned(q):
+        department = ctx.department.short(locale) if ctx.department else "—"
+        lines.append(
+            _("↩️ Returned by {department}: <i>{reason}</i>").format(
+                department=html.quote(department),
+                reason=html.quote(truncate(q.return_reason or "—", 800)),
+            )
+        )
+    elif ctx.department is not None:
+        lines.append(
+            _("Department: {department}").format(
+                department=html.quote(ctx.department.short(locale))
+            )
+        )
+    lines.append(_("Category: {category}").format(category=html.quote(ctx.category.name(locale))))
+    lines.append(_("District: {district}").format(district=html.quote(ctx.district.name(locale))))
+    if ctx.meeting is not None:
+        lines.append(_("Meeting: {date}").format(date=fmt_datetime(ctx.meeting.starts_at, locale)))
+    else:
+        lines.append(_("Meeting: the next one, not scheduled yet"))
+    if q.address:
+        lines.append(_("Address: {address}").format(address=html.quote(truncate(q.address, 300))))
+    if q.latitude is not None and q.longitude is not None:
+        lines.append(
+            _("Location: {lat}, {lon}").format(lat=f"{q.latitude:.5f}", lon=f"{q.longitude:.5f}")
+        )
+    if q.source == QuestionSource.ORAL:
+        lines.append(_("Raised orally at the meeting"))
+    elif q.show_name and q.author_name:
+        lines.append(_("Author: {name}").format(name=html.quote(q.author_name)))
+    else:
+        lines.append(_("Author: anonymous"))
+    lines.append(_("Supporters: {count}").format(count=q.supporters))
+    lines.append(_("Received: {date}").format(date=fmt_datetime(q.created_at, locale)))
+    if q.status == QuestionStatus.REJECTED and q.reject_reason:
+        lines.append(
+            _("Rejection reason: {reason}").format(
+                reason=html.quote(truncate(q.reject_reason, 800))
+            )
+        )
+    if ctx.merged_into is not None:
+        lines.append(_("Merged into {ref}").format(ref=ref_of(ctx.merged_into)))
+    lines.append("")
+    lines.append(f"<i>{html.quote(truncate(q.text, 2500))}</i>")
+    return "\n".join(lines)
+
+
+async def show_card(
+    query: CallbackQuery, session: AsyncSession, i18n: I18n, question_id: int, page: int = 0
+) -> bool:
+    ctx = await mod.question_context(session, question_id)
+    if ctx is None:
+        return False
+    q = ctx.question
+    markup = card_keyboard(
+        q,
+        page,
+        can_accept=q.status in mod.OPEN_FOR_MODERATION,
+        can_merge=q.status in mod.OPEN_FOR_MODERATION,
+    )
+    await show(query, render_card(ctx, i18n.current_locale, i18n), markup)
+    return True
+
+
+def stale(callback_answer: CallbackAnswer) -> None:
+    callback_answer.text = _("This question is no longer available.")
+    callback_answer.show_alert = True
+
+
+def already_handled(callback_answer: CallbackAnswer) -> None:
+    callback_answer.text = _("This question has already been handled; here is where it stands.")
+    callback_answer.show_alert = True
+
+
+@router.callback_query(ModCb.filter(F.action == ModAction.OPEN), admin_only)
+async def open_question(
+    query: CallbackQuery,
+    callback_data: ModCb,
+    session: AsyncSession,
+    i18n: I18n,
+    state: FSMContext,
+    callback_answer: CallbackAnswer,
+) -> None:
+    await leave_form(state)
+    if not await show_card(query, session, i18n, callback_data.id, callback_data.page):
+        stale(callback_answer)
+
+
+# --- accept / reroute ------------------------------------------------------------------------
+
+
+async def _resolve_department(session: AsyncSession, category: Category, dep: int) -> int | None:
+    """``dep``: -1 the category's default, 0 none, otherwise a department id (must exist)."""
+    if dep == -1:
+        return category.default_department_id
+    if dep == 0:
+        return None
+    department = await session.get(Department, dep)
+    if department is None:
+        raise LookupError(dep)
+    return department.id
+
+
+@router.callback_query(ModAcceptCb.filter(), admin_only)
+async def accept_flow(
+    query: CallbackQuery,
+    callback_data: ModAcceptCb,
+    session: AsyncSession,
+    i18n: I18n,
+    is_admin: bool,
+    callback_answer: CallbackAnswer,
+) -> None:
+    locale = i18n.current_locale
+    question = await session.get(Question, callback_data.id)
+    category = await session.get(Category, callback_data.cat)
+    if question is None or category is None:
+        stale(callback_answer)
+        return
+    if question.status not in mod.OPEN_FOR_MODERATION:
+        already_handled(callback_answer)
+        await show_card(query, session, i18n, question.id)
+        return
+    try:
+        department_id = await _resolve_department(session, category, callback_data.dep)
+    except LookupError:
+        stale(callback_answer)
+        return
+
+    if callback_data.step == AcceptStep.CATEGORIES:
+        await show(
+            query,
+            _("Choose the category of {ref}:").format(ref=ref_of(question)),
+            category_keyboard(question.id, await mod.categories(session), category.id, locale),
+        )
+        return
+    if callback_data.step == AcceptStep.DEPARTMENTS:
+        departments = await mod.departments(session)
+        page = clamp_page(callback_data.page, len(departments), 8)
+        await show(
+            query,
+            _("Choose the department that will answer {ref}:").format(ref=ref_of(question)),
+            department_keyboard(
+                question.id, category.id, departments, department_id or 0, page, locale
+            ),
+        )
+        return
+    if callback_data.step == AcceptStep.SAVE:
+        if not is_admin:  # never trust the button: the role is checked again before writing
+            return
+        unchanged = (
+            question.status == QuestionStatus.ACCEPTED
+            and not mod.is_returned(question)
+            and question.category_id == category.id
+            and question.department_id == department_id
+        )
+        if unchanged:  # a double tap, or an old confirmation pressed again
+            already_handled(callback_answer)
+            await show_card(query, session, i18n, question.id)
+            return
+        changed = mod.accept(question, category.id, department_id)
+        if changed:
+            await notify_question_author(session, i18n, question, event="accepted")
+        await session.commit()
+        callback_answer.text = _("Saved.")
+        department = await session.get(Department, department_id) if department_id else None
+        done = _("✅ {ref} accepted: {category}; department: {department}.").format(
+            ref=ref_of(question),
+            category=html.quote(category.short(locale)),
+            department=html.quote(department.short(locale) if department else "—"),
+        )
+        text, markup = await render_queue(session, 0, locale)
+        await show(query, done + "\n\n" + text, markup)
+        return
+
+    department = await session.get(Department, department_id) if department_id else None
+    title = (
+        _("Accept {ref} for the meeting?")
+        if question.status == QuestionStatus.SUBMITTED
+        else _("Reassign {ref}?")
+    )
+    lines = [
+        title.format(ref=ref_of(question)),
+        _("Category: {category}").format(category=html.quote(category.name(locale))),
+        _("Department: {department}").format(
+            department=html.quote(department.name(locale))
+            if department
+            else _("none (nobody will be asked to answer)")
+        ),
+        "",
+        f"<i>{html.quote(truncate(question.text, 1500))}</i>",
+    ]
+    await show(
+        query, "\n".join(lines), accept_keyboard(question.id, category.id, department_id or 0)
+    )
+
+
+# --- reject ----------------------------------------------------------------------------------
+
+
+@router.callback_query(ModCb.filter(F.action == ModAction.REJECT), admin_only)
+async def ask_reject_reason(
+    query: CallbackQuery,
+    callback_data: ModCb,
+    session: AsyncSession,
+    i18n: I18n,
+    state: FSMContext,
+    callback_answer: CallbackAnswer,
+) -> None:
+    question = await session.get(Question, callback_data.id)
+    if question is None:
+        stale(callback_answer)
+        return
+    if question.status not in mod.OPEN_FOR_MODERATION:
+        already_handled(callback_answer)
+        await show_card(query, session, i18n, question.id)
+        return
+    await state.set_state(ModForm.reject_reason)
+    await state.update_data(question_id=question.id)
+    await show(
+        query,
+        _(
+            "Send the reason for rejecting {ref} in one message (up to {limit} characters). "
+            "The author will see it."
+        ).format(ref=ref_of(question), limit=mod.REASON_MAX),
+        cancel_form_keyboard(question.id),
+    )
+
+
+@router.message(ModForm.reject_reason, F.text, ~F.text.startswith("/"))
+async def save_reject_reason(
+    message: Message,
+    session: AsyncSession,
+    i18n: I18n,
+    is_admin: bool,
+    state: FSMContext,
+) -> None:
+    if not is_admin:
+        await state.clear()
+        await message.answer(_("Sorry, this is only for akimat staff."))
+        return
+    data = await state.get_data()
+    reason = (message.text or "").strip()
+    if not reason:
+        await message.answer(_("The reason cannot be empty. Please send it as text."))
+        return
+    if len(reason) > mod.REASON_MAX:
+        await message.answer(
+            _(
+                "The reason is too long ({length} characters; the limit is {limit}). "
+                "Please shorten it and send it again."
+            ).format(length=len(reason), limit=mod.REASON_MAX)
+        )
+        return
+    question = await session.get(Question, int(data.get("question_id", 0)))
+    await state.clear()
+    if question is None or question.status not in mod.OPEN_FOR_MODERATION:
+        await message.answer(_("This question has already been handled; nothing was changed."))
+        return
+    mod.reject(question, reason)
+    await notify_question_author(session, i18n, question, event="rejected")
+    await session.commit()
+    text, markup = await render_queue(session, 0, i18n.current_locale)
+    await message.answer(
+        _("❌ {ref} rejected; the author is told the reason.").format(ref=ref_of(question))
+        + "\n\n"
+        + text,
+        reply_markup=markup,
+    )
+
+
+@router.message(ModForm.reject_reason)
+async def reject_reason_fallback(message: Message) -> None:
+    await message.answer(
+        _("Please send the reason as a text message, or send /cancel to keep the question.")
+    )
+
+
+# --- merge -----------------------------------------------------------------------------------
+
+
+@router.callback_query(ModCb.filter(F.action == ModAction.MERGE), admin_only)
+async def choose_merge_target(
+    query: CallbackQuery,
+    callback_data: ModCb,
+    session: AsyncSession,
+    i18n: I18n,
+    state: FSMContext,
+    callback_answer: CallbackAnswer,
+) -> None:
+    await leave_form(state)
+    question = await session.get(Question, callback_data.id)
+    if question is None:
+        stale(callback_answer)
+        return
+    if question.status not in mod.OPEN_FOR_MODERATION:
+        already_handled(callback_answer)
+        await show_card(query, session, i18n, question.id)
+        return
+    candidates = await mod.merge_candidates(session, question)
+    if candidates:
+        text = _(
+            "Which earlier question does {ref} repeat? The most similar ones of the same "
+            "meeting are below; or type a reference."
+        ).format(ref=ref_of(question))
+    else:
+        text = _(
+            "No earlier similar question of the same meeting was found for {ref}. "
+            "You can type the reference of the earlier question."
+        ).format(ref=ref_of(question))
+    await show(query, text, merge_keyboard(question.id, candidates))
+
+
+@router.callback_query(ModCb.filter(F.action == ModAction.MERGE_REF), admin_only)
+async def ask_merge_ref(
+    query: CallbackQuery,
+    callback_data: ModCb,
+    session: AsyncSession,
+    state: FSMContext,
+    callback_answer: CallbackAnswer,
+) -> None:
+    question = await session.get(Question, callback_data.id)
+    if question is None or question.status not in mod.OPEN_FOR_MODERATION:
+        stale(callback_answer)
+        return
+    await state.set_state(ModForm.merge_ref)
+    await state.update_data(question_id=question.id)
+    await show(
+        query,
+        _("Send the reference of the earlier question that {ref} repeats, e.g. AL-0012.").format(
+            ref=ref_of(question)
+        ),
+        cancel_form_keyboard(question.id),
+    )
+
+
+def _merge_prompt(question: Question, target: Question, locale: str) -> str:
+    return "\n".join(
+        [
+            _("Merge {ref} into {target}? Its author will be told to follow {target}.").format(
+                ref=ref_of(question), target=ref_of(target)
+            ),
+            "",
+            f"{ref_of(question)}: <i>{html.quote(truncate(question.text, 800))}</i>",
+            f"{ref_of(target)}: <i>{html.quote(truncate(target.text, 800))}</i>",
+        ]
+    )
+
+
+@router.message(ModForm.merge_ref, F.text, ~F.text.startswith("/"))
+async def merge_by_ref(
+    message: Message, session: AsyncSession, i18n: I18n, is_admin: bool, state: FSMContext
+) -> None:
+    if not is_admin:
+        await state.clear()
+        await message.answer(_("Sorry, this is only for akimat staff."))
+        return
+    data = await state.get_data()
+    question = await session.get(Question, int(data.get("question_id", 0)))
+    if question is None or question.status not in mod.OPEN_FOR_MODERATION:
+        await state.clear()
+        await message.answer(_("This question has already been handled; nothing was changed."))
+        return
+    typed = (message.text or "").strip()
+    target = await mod.find_by_ref(session, typed)
+    if target is None:
+        await message.answer(
+            _("There is no question {ref}. Check the reference and send it again.").format(
+                ref=html.quote(truncate(typed, 40))
+            )
+        )
+        return
+    if not mod.can_merge(question, target):
+        await message.answer(
+            _(
+                "{target} cannot be used: it must be an earlier question of the same meeting "
+                "that was neither rejected nor merged. Send another reference."
+            ).format(target=ref_of(target))
+        )
+        return
+    await state.clear()
+    await message.answer(
+        _merge_prompt(question, target, i18n.current_locale),
+        reply_markup=merge_confirm_keyboard(question.id, target.id),
+    )
+
+
+@router.message(ModForm.merge_ref)
+async def merge_ref_fallback(message: Message) -> None:
+    await message.answer(
+        _("Please send the reference as text (e.g. AL-0012), or send /cancel to stop.")
+    )
+
+
+@router.callback_query(ModMergeCb.filter(), admin_only)
+async def merge_flow(
+    query: CallbackQuery,
+    callback_data: ModMergeCb,
+    session: AsyncSession,
+    i18n: I18n,
+    is_admin: bool,
+    callback_answer: CallbackAnswer,
+) -> None:
+    question = await session.get(Question, callback_data.id)
+    target = await session.get(Question, callback_data.to)
+    if question is None or target is None:
+        stale(callback_answer)
+        return
+    if question.status not in mod.OPEN_FOR_MODERATION:
+        already_handled(callback_answer)
+        await show_card(query, session, i18n, question.id)
+        return
+    if not mod.can_merge(question, target):
+        callback_answer.text = _("These two questions cannot be merged.")
+        callback_answer.show_alert = True
+        return
+    if callback_data.step == MergeStep.CONFIRM:
+        await show(
+            query,
+            _merge_prompt(question, target, i18n.current_locale),
+            merge_confirm_keyboard(question.id, target.id),
+        )
+        return
+    if not is_admin:
+        return
+    mod.merge(question, target)
+    await notify_question_author(
+        session, i18n, question, event="merged", merged_ref=target.ref or f"#{target.id}"
+    )
+    await session.commit()
+    callback_answer.text = _("Saved.")
+    text, markup = await render_queue(session, 0, i18n.current_locale)
+    await show(
+        query,
+        _("🔗 {ref} merged into {target}; the author is told where to follow.").format(
+            ref=ref_of(question), target=ref_of(target)
+        )
+        + "\n\n"
+        + text,
+        markup,
+    )
+
+
+# --- oral questions --------------------------------------------------------------------------
+
+
+@router.callback_query(ModCb.filter(F.action == ModAction.ORAL), admin_only)
+async def oral_choose_meeting(
+    query: CallbackQuery, session: AsyncSession, i18n: I18n, state: FSMContext
+) -> None:
+    await leave_form(state)
+    meetings = await mod.recent_meetings(session)
+    districts = await mod.districts_by_id(session)
+    text = (
+        _("🎤 A question raised orally at a meeting. Which meeting?")
+        if meetings
+        else _("There are no meetings yet; create one in the admin panel first.")
+    )
+    await show(query, text, oral_meeting_keyboard(meetings, districts, i18n.current_locale))
+
+
+@router.callback_query(ModOralCb.filter(F.step == OralStep.CATEGORY), admin_only)
+async def oral_choose_category(
+    query: CallbackQuery,
+    callback_data: ModOralCb,
+    session: AsyncSession,
+    i18n: I18n,
+    callback_answer: CallbackAnswer,
+) -> None:
+    meeting = await session.get(Meeting, callback_data.meeting)
+    if meeting is None:
+        stale(callback_answer)
+        return
+    districts = await mod.districts_by_id(session)
+    await show(
+        query,
+        _("🎤 {meeting}\nChoose the category:").format(
+            meeting=html.quote(meeting_label(meeting, districts, i18n.current_locale))
+        ),
+        oral_category_keyboard(meeting.id, await mod.categories(session), i18n.current_locale),
+    )
+
+
+@router.callback_query(ModOralCb.filter(F.step == OralStep.TEXT), admin_only)
+async def oral_ask_text(
+    query: CallbackQuery,
+    callback_data: ModOralCb,
+    session: AsyncSession,
+    state: FSMContext,
+    callback_answer: CallbackAnswer,
+) -> None:
+    meeting = await session.get(Meeting, callback_data.meeting)
+    category = await session.get(Category, callback_data.cat)
+    if meeting is None or category is None:
+        stale(callback_answer)
+        return
+    await state.set_state(ModForm.oral_text)
+    await state.set_data({"meeting_id": meeting.id, "category_id": category.id})
+    await show(
+        query,
+        _("Type the question as it was raised (up to {limit} characters).").format(
+            limit=mod.ORAL_TEXT_MAX
+        ),
+        None,
+    )
+
+
+@router.message(ModForm.oral_text, F.text, ~F.text.startswith("/"))
+async def oral_save_text(message: Message, is_admin: bool, state: FSMContext) -> None:
+    if not is_admin:
+        await state.clear()
+        await message.answer(_("Sorry, this is only for akimat staff."))
+        return
+    text = (message.text or "").strip()
+    if not text:
+        await message.answer(_("The question cannot be empty. Please type it."))
+        return
+    if len(text) > mod.ORAL_TEXT_MAX:
+        await message.answer(
+            _(
+                "The question is too long ({length} characters; the limit is {limit}). "
+                "Please shorten it and send it again."
+            ).format(length=len(text), limit=mod.ORAL_TEXT_MAX)
+        )
+        return
+    data = await state.update_data(text=text)
+    await state.set_state(ModForm.oral_outcome)
+    await message.answer(
+        _("What came of it?") + f"\n\n<i>{html.quote(truncate(text, 1500))}</i>",
+        reply_markup=oral_outcome_keyboard(int(data["meeting_id"]), int(data["category_id"])),
+    )
+
+
+@router.message(ModForm.oral_text)
+async def oral_text_fallback(message: Message) -> None:
+    await message.answer(_("Please type the question as text, or send /cancel to stop."))
+
+
+@router.callback_query(
+    ModForm.oral_outcome, ModOralCb.filter(F.step == OralStep.OUTCOME), admin_only
+)
+async def oral_save(
+    query: CallbackQuery,
+    callback_data: ModOralCb,
+    session: AsyncSession,
+    i18n: I18n,
+    is_admin: bool,
+    state: FSMContext,
+    callback_answer: CallbackAnswer,
+) -> None:
+    data = await state.get_data()
+    meeting = await session.get(Meeting, int(data.get("meeting_id", 0)))
+    category_id = int(data.get("category_id", 0))
+    text = str(data.get("text", ""))
+    if (
+        meeting is None
+        or meeting.id != callback_data.meeting
+        or category_id != callback_data.cat
+        or not text
+        or callback_data.outcome == OralOutcome.NONE
+        or not is_admin
+    ):
+        stale(callback_answer)
+        return
+    outcome = (
+        QuestionStatus.ANSWERED_AT_MEETING
+        if callback_data.outcome == OralOutcome.ANSWERED
+        else QuestionStatus.IN_WORK
+    )
+    question = await mod.register_oral(session, meeting, category_id, text, outcome)
+    await session.commit()
+    await state.clear()
+    callback_answer.text = _("Saved.")
+    done = _("🎤 Registered as {ref}: {status}.").format(
+        ref=ref_of(question), status=question_label(i18n, question.status)
+    )
+    queue_text, markup = await render_queue(session, 0, i18n.current_locale)
+    await show(query, done + "\n\n" + queue_text, markup)
+
+
+@router.message(ModForm.oral_outcome)
+async def oral_outcome_fallback(message: Message, state: FSMContext) -> None:
+    data = await state.get_data()
+    await message.answer(
+        _("Please choose what came of the question with a button."),
+        reply_markup=oral_outcome_keyboard(
+            int(data.get("meeting_id", 0)), int(data.get("category_id", 0))
+        ),
+    )
+
+
+# --- agenda ----------------------------------------------------------------------------------
+
+
+@router.callback_query(ModCb.filter(F.action == ModAction.AGENDA), admin_only)
+async def agenda_choose_meeting(
+    query: CallbackQuery, session: AsyncSession, i18n: I18n, state: FSMContext
+) -> None:
+    await leave_form(state)
+    meetings = await mod.recent_meetings(session)
+    districts = await mod.districts_by_id(session)
+    text = _("📋 Agenda of which meeting?") if meetings else _("There are no meetings yet.")
+    await show(query, text, agenda_meeting_keyboard(meetings, districts, i18n.current_locale))
+
+
+@router.callback_query(ModAgendaCb.filter(), admin_only)
+async def show_agenda(
+    query: CallbackQuery,
+    callback_data: ModAgendaCb,
+    session: AsyncSession,
+    i18n: I18n,
+    callback_answer: CallbackAnswer,
+) -> None:
+    locale = i18n.current_locale
+    meeting = await session.get(Meeting, callback_data.meeting)
+    if meeting is None:
+        stale(callback_answer)
+        return
+    questions = list(await mod.agenda(session, meeting.id))
+    page = clamp_page(callback_data.page, len(questions), AGENDA_PAGE)
+    categories = {c.id: c for c in await mod.categories(session)}
+    districts = await mod.districts_by_id(session)
+    lines = [
+        _("📋 <b>Agenda: {meeting}</b>").format(
+            meeting=html.quote(meeting_label(meeting, districts, locale))
+        ),
+        _("Accepted questions, most supported first: {count}").format(count=len(questions)),
+    ]
+    start = page * AGENDA_PAGE
+    for number, question in enumerate(questions[start : start + AGENDA_PAGE], start=start + 1):
+        category = categories.get(question.category_id)
+        lines.append("")
+        lines.append(
+            f"{number}. <b>{ref_of(question)}</b> · 👍 {question.supporters} · "
+            f"{html.quote(category.short(locale) if category else '')}"
+        )
+        lines.append(f"<i>{html.quote(truncate(question.text, 250))}</i>")
+    await show(query, "\n".join(lines), agenda_keyboard(meeting.id, page, len(questions)))
