@@ -1,0 +1,140 @@
+"""Search through the real Dispatcher: /find and plain text, case-insensitive Cyrillic on SQLite
+and PostgreSQL, department names, the user's district first, pagination, helpful "nothing
+found"."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from models.entities import District
+from models.search import search_measures
+from tests.conftest import onboard
+from tests.harness import BotClient, alerts, last_message
+from tests.test_resident_browse import count_statements, make_meeting
+
+BAITURSYNOV = "Реконструкция водопроводных сетей по улицам Тургут Озала"
+SAIRAN = "механической очистке дна водохранилища «Сайран»"
+HEADER = {"ru": "найдено 1 обязательство", "kk": "1 міндеттеме табылды", "en": "found 1 commitment"}
+
+
+@pytest.mark.parametrize("locale", ["ru", "kk", "en"])
+async def test_find_baitursynova_and_sairan_in_any_case(
+    make_client: Callable[..., BotClient], demo: int, locale: str
+) -> None:
+    client = make_client(user_id=6100 + len(locale), language_code=locale)
+    await onboard(client, locale)
+
+    sent = await client.send("/find Байтурсынова")
+    found = last_message(sent)
+    assert BAITURSYNOV in found.text
+    assert HEADER[locale] in found.text
+    assert len(found.buttons) == 1
+
+    for query in ("САЙРАН", "сайран", "Сайран"):
+        sent = await client.send(query)  # plain text at the main menu is a search
+        found = last_message(sent)
+        assert SAIRAN in found.text, query
+        assert HEADER[locale] in found.text
+
+    sent = await client.click(found, "8.1")
+    card = last_message(sent)
+    assert "Очищение дна и благоустройство прибрежной зоны озера Сайран" in card.text
+    sent = await client.click(card, "⬅️")
+    assert SAIRAN in last_message(sent).text  # back to the results
+
+
+async def test_search_matches_problem_titles_department_names_and_every_word(
+    client: BotClient, demo: int
+) -> None:
+    await onboard(client, "en")
+    sent = await client.send("Education")  # УО's English name: its measures 2.1 and 3.1
+    text = last_message(sent).text
+    assert "found 2 commitments" in text
+    assert "сейсмоусиления детского сада №7" in text
+    sent = await client.send("правопорядок")  # a problem title only
+    assert "Сергек" in last_message(sent).text
+    sent = await client.send("сейсмоусиление Сайран")  # both words must match: nothing
+    nothing = last_message(sent)
+    assert "Nothing found" in nothing.text
+    assert "fewer words" in nothing.text
+    assert "📋 Browse by district" in nothing.buttons
+    sent = await client.click(nothing, "Browse by district")
+    assert "Almaly" in " ".join(last_message(sent).buttons)
+
+
+@pytest.mark.parametrize(
+    ("locale", "phrase"),
+    [("ru", "ничего не найдено"), ("kk", "ештеңе табылмады"), ("en", "Nothing found")],
+)
+async def test_no_result_is_a_helpful_answer(
+    make_client: Callable[..., BotClient], demo: int, locale: str, phrase: str
+) -> None:
+    client = make_client(user_id=6200 + len(locale), language_code=locale)
+    await onboard(client, locale)
+    sent = await client.send("/find зоопарк_%")
+    answer = last_message(sent)
+    assert phrase in answer.text
+    assert "Байтурсынова" in answer.text  # an example word to try
+    assert len(answer.buttons) == 2
+    sent = await client.send("/find")
+    assert "/find Сайран" in last_message(sent).text
+
+
+async def test_own_district_first_then_the_city_and_pagination(
+    client: BotClient, session: AsyncSession, demo: int
+) -> None:
+    await make_meeting(session, district="medeu", measures=10, text="Сайран: участок {n}")
+    await onboard(client, "en")  # district Almaly
+    sent = await client.send("сайран")
+    page1 = last_message(sent)
+    assert "found 11 commitments" in page1.text
+    assert "1 of them in your district" in page1.text
+    assert page1.text.index("In your district") < page1.text.index(SAIRAN)
+    assert page1.text.index(SAIRAN) < page1.text.index("Elsewhere in the city")
+    assert "1/2" in page1.buttons
+    sent = await client.click(page1, "▶️")
+    page2 = last_message(sent)
+    assert "2/2" in page2.buttons
+    assert "участок" in page2.text
+    assert SAIRAN not in page2.text
+    sent = await client.click(page2, "11. ")
+    sent = await client.click(last_message(sent), "Back to the results")
+    assert "2/2" in last_message(sent).buttons  # back to the page the card came from
+
+    # a user of another district sees that district first
+    medeu = (await session.execute(select(District).where(District.slug == "medeu"))).scalar_one()
+    result = await search_measures(
+        session, "САЙРАН", district_id=medeu.id, page=0, per_page=6, today=dt.date(2023, 1, 1)
+    )
+    assert result.total == 11
+    assert result.in_district == 10
+    assert all(r.district_id == medeu.id for r in result.rows)
+
+
+async def test_wildcards_are_literal_and_search_is_bounded(
+    session: AsyncSession, engine: AsyncEngine, demo: int
+) -> None:
+    today = dt.date(2023, 1, 1)
+    for query in ("%", "__", "%%", "с_йран", "са__ан"):
+        result = await search_measures(
+            session, query, district_id=None, page=0, per_page=6, today=today
+        )
+        assert result.total == 0, query
+    await make_meeting(session, measures=40, text="Сайран {n}")
+    with count_statements(engine) as statements:
+        result = await search_measures(
+            session, "сайран", district_id=None, page=0, per_page=40, today=today
+        )
+    assert result.total == 41
+    assert len(statements) == 2
+
+
+async def test_search_page_of_an_expired_search(client: BotClient, demo: int) -> None:
+    await onboard(client, "en")
+    sent = await client.press("rs:1")
+    assert "expired" in alerts(sent)[0]
