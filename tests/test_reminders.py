@@ -432,9 +432,11 @@ async def test_meeting_reminder_job_logs_its_counts(
     meeting: dict[str, int], session_pool: Any, i18n: CatalogI18n, settings: Settings,
     caplog: pytest.LogCaptureFixture,
 ) -> None:  # fmt: skip
-    with time_machine.travel(at("2022-10-09", 20), tick=False):
-        with caplog.at_level("INFO", logger="scheduler.jobs"):
-            counts = await meeting_reminders_job(session_pool, i18n, settings)
+    with (
+        time_machine.travel(at("2022-10-09", 20), tick=False),
+        caplog.at_level("INFO", logger="scheduler.jobs"),
+    ):
+        counts = await meeting_reminders_job(session_pool, i18n, settings)
     assert counts == {"meetings": 1, "queued": 2, "already_queued": 0}  # tomorrow; intake
     assert any("meeting_reminders" in r.getMessage() and "'queued': 2" in r.getMessage()
                for r in caplog.records)  # fmt: skip
