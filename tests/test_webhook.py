@@ -66,7 +66,7 @@ def webhook_settings(settings: Settings) -> Settings:
 async def http(
     webhook_settings: Settings, session_pool: Any, i18n: Any, bot: Any
 ) -> AsyncIterator[TestClient[Any, Any]]:
-    dp = create_dispatcher(webhook_settings, session_pool, i18n)
+    dp = create_dispatcher(webhook_settings, session_pool, i18n, run_background=False)
     app = create_app(bot, dp, webhook_settings, handle_in_background=False)
     async with TestClient(TestServer(app, host="127.0.0.1")) as client:
         yield client
@@ -131,7 +131,9 @@ async def test_health_is_503_when_the_database_is_down(
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     engine = create_engine(f"postgresql+asyncpg://nobody@127.0.0.1:{port}/none")
-    dp = create_dispatcher(webhook_settings, create_session_pool(engine), i18n)
+    dp = create_dispatcher(
+        webhook_settings, create_session_pool(engine), i18n, run_background=False
+    )
     app = create_app(bot, dp, webhook_settings.model_copy(update={"webhook_url": None}))
     async with TestClient(TestServer(app, host="127.0.0.1")) as client:
         response = await client.get("/healthz")
