@@ -92,9 +92,9 @@ async def collect_digests(session: AsyncSession, today: dt.date) -> dict[int, De
         .where(Question.department_queue == DepartmentQueue.NEW)
         .group_by(Question.department_id)
     )
-    for department_id, count in counts.all():
-        if department_id in departments:
-            departments[department_id].new_questions = int(count)
+    for inbox_id, count in counts.all():
+        if inbox_id is not None and inbox_id in departments:
+            departments[inbox_id].new_questions = int(count)
     samples = await session.execute(
         select(Question)
         .where(Question.department_queue == DepartmentQueue.NEW)

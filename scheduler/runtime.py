@@ -35,7 +35,11 @@ from scheduler.jobs import deadline_reminders_job, meeting_reminders_job, mornin
 logger = logging.getLogger(__name__)
 
 RUNTIME_KEY = "background"
-JOB_DEFAULTS = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 6 * 3600}
+JOB_DEFAULTS: dict[str, Any] = {
+    "max_instances": 1,
+    "coalesce": True,
+    "misfire_grace_time": 6 * 3600,
+}
 
 
 @dataclass
@@ -67,6 +71,7 @@ def create_scheduler(
         id="deadline_reminders",
         name="Deadline reminders to departments",
         replace_existing=True,
+        **JOB_DEFAULTS,
         kwargs=kwargs,
     )
     scheduler.add_job(
@@ -76,6 +81,7 @@ def create_scheduler(
         id="deadline_reminders_catch_up",
         name="Deadline reminders (catch-up at start)",
         replace_existing=True,
+        **JOB_DEFAULTS,
         kwargs=kwargs,
     )
     scheduler.add_job(
@@ -84,6 +90,7 @@ def create_scheduler(
         id="morning_digest",
         name="Morning digest to departments",
         replace_existing=True,
+        **JOB_DEFAULTS,
         kwargs=kwargs,
     )
     if 9 <= moment.hour < settings.quiet_hours_start:
@@ -94,6 +101,7 @@ def create_scheduler(
             id="morning_digest_catch_up",
             name="Morning digest (catch-up at start)",
             replace_existing=True,
+            **JOB_DEFAULTS,
             kwargs=kwargs,
         )
     scheduler.add_job(
@@ -102,6 +110,7 @@ def create_scheduler(
         id="meeting_reminders",
         name="Meeting reminders to district followers",
         replace_existing=True,
+        **JOB_DEFAULTS,
         next_run_time=moment + dt.timedelta(seconds=10),
         kwargs=kwargs,
     )
