@@ -154,7 +154,9 @@ async def test_used_expired_and_unknown_tokens_get_clear_answers(
     )
     assert count.scalars().all() == []
     # the expired one was not spent
-    expired = (await session.execute(select(Invitation).where(Invitation.token == old))).scalar_one()
+    expired = (
+        await session.execute(select(Invitation).where(Invitation.token == old))
+    ).scalar_one()
     assert expired.used_at is None
 
 
@@ -202,9 +204,9 @@ async def test_group_join_needs_a_group_administrator(
 
     # the group sees its department's measures; /leave by a non-admin is refused
     sent = await outsider.send("/measures")
-    assert "Our measures: Almaty City Department of Energy and Water Supply" in last_message(
-        sent
-    ).text
+    assert (
+        "Our measures: Almaty City Department of Energy and Water Supply" in last_message(sent).text
+    )
     sent = await outsider.send("/leave")
     assert "Only an administrator of this group can unbind" in last_message(sent).text
     sent = await admin.send("/leave")
@@ -238,7 +240,9 @@ def test_cli_invite_and_list(
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.delenv("BOT_TOKEN", raising=False)
-    assert cli_main(["department", "invite", "УЭиВ", "--days", "3", "--bot-username", "kz_bot"]) == 0
+    assert (
+        cli_main(["department", "invite", "УЭиВ", "--days", "3", "--bot-username", "kz_bot"]) == 0
+    )
     out = capsys.readouterr().out
     link = re.search(r"https://t\.me/kz_bot\?start=i([A-Za-z0-9_-]+)", out)
     assert link is not None
