@@ -49,7 +49,10 @@ async def list_meetings(
 
 async def get_meeting(session: AsyncSession, meeting_id: int) -> Meeting | None:
     result = await session.execute(
-        select(Meeting).options(selectinload(Meeting.district)).where(Meeting.id == meeting_id)
+        select(Meeting)
+        .options(selectinload(Meeting.district))
+        .where(Meeting.id == meeting_id)
+        .execution_options(populate_existing=True)  # the district may have just changed
     )
     return result.scalar_one_or_none()
 

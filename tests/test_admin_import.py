@@ -75,7 +75,9 @@ async def choose_meeting(client: BotClient) -> list[Sent]:
     return await client.click(last_message(sent), "23.06.2022 15:00")
 
 
-async def plan_in_db(session: AsyncSession) -> list[tuple[int, str, str, dt.date | None, list[str]]]:
+async def plan_in_db(
+    session: AsyncSession,
+) -> list[tuple[int, str, str, dt.date | None, list[str]]]:
     session.expire_all()
     rows = await session.execute(
         select(ProblemIssue.number, Measure)
@@ -170,7 +172,9 @@ async def test_reimport_changes_nothing_and_corrected_file_keeps_history(
 
     # a corrected file: the second measure has a new deadline and text
     rows = seed_rows()
-    rows[1] = replace(rows[1], measure=rows[1].measure + " Уточнено.", deadline="1 квартал 2023 года")
+    rows[1] = replace(
+        rows[1], measure=rows[1].measure + " Уточнено.", deadline="1 квартал 2023 года"
+    )
     sent = await send_file(admin, "plan-fixed.csv", rows_to_csv(rows, delimiter=","))
     preview = last_message(sent)
     assert "changed measures: 1; unchanged: 11." in preview.text
@@ -198,9 +202,12 @@ async def test_reimport_changes_nothing_and_corrected_file_keeps_history(
 
 
 def _cp1251_csv() -> bytes:
-    return "№;Проблемный вопрос;Планируемые меры;Срок исполнения;Ответственный исполнитель\n".encode(
-        "cp1251"
-    ) + "1;Дороги;Ремонт;2022 год;УЭиВ\n".encode("cp1251")
+    return (
+        "№;Проблемный вопрос;Планируемые меры;Срок исполнения;Ответственный исполнитель\n".encode(
+            "cp1251"
+        )
+        + "1;Дороги;Ремонт;2022 год;УЭиВ\n".encode("cp1251")
+    )
 
 
 BROKEN_FILES = [
