@@ -198,7 +198,8 @@ def _refuse(callback_answer: CallbackAnswer, text: str) -> None:
 
 
 def _is_group(message: Message) -> bool:
-    return message.chat.type in GROUP_TYPES
+    # group and supergroup ids are negative; the id also holds for a message we edited
+    return message.chat.type in GROUP_TYPES or message.chat.id < 0
 
 
 async def _prompt(message: Message, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
