@@ -1183,7 +1183,8 @@ async def preview_fallback(
         return
     await message.answer(
         _(
-            "Your question is ready. Use the buttons under the preview: send, change something or cancel."
+            "Your question is ready. Use the buttons under the preview: send, change something "
+            "or cancel."
         )
     )
     await _show_preview(message, state, session, user, _now_locale(i18n))
