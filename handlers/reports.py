@@ -421,7 +421,7 @@ def render_lines(
                         days=_days(dept.median_answer_days, locale),
                     )
                 )
-            departments.append(" ".join(parts[:1]) + " " + "; ".join(parts[1:]))
+            departments.append(parts[0] + ": " + "; ".join(parts[1:]))
     return lines, departments
 
 

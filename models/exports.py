@@ -119,7 +119,7 @@ async def question_table(
         refs = await session.execute(
             select(Question.id, Question.ref).where(Question.id.in_(merged_ids))
         )
-        merged_refs = dict(refs.tuples().all())
+        merged_refs = {row[0]: row[1] for row in refs.all()}
     rows: list[list[Any]] = []
     for q in questions:
         meeting = meetings.get(q.meeting_id) if q.meeting_id is not None else None
@@ -172,7 +172,7 @@ async def measure_table(
     )
     districts = {d.id: d for d in (await session.execute(select(District))).scalars()}
     rows: list[list[Any]] = []
-    for measure, problem, meeting in result.tuples():
+    for measure, problem, meeting in result.all():
         status = effective_status(measure.status, measure.due_date, today)
         rows.append(
             [
