@@ -438,3 +438,60 @@ async def test_bounded_queries_through_the_dispatcher(
 
     assert await cost(small_id) == await cost(big_id)
     assert MEASURES_PER_PAGE == 8
+
+
+async def test_browse_queries_use_indexes_not_table_scans(
+    engine: AsyncEngine, session: AsyncSession, db_url: str
+) -> None:
+    """On SQLite, ``EXPLAIN QUERY PLAN`` of every statement behind a card, a plan page and a
+    history page searches an index; none scans a whole per-row table."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("the query plan check reads SQLite's EXPLAIN QUERY PLAN")
+    meeting_id, ids = await make_meeting(session, measures=20, departments=("УО", "УКС"))
+    measure = await session.get(Measure, ids[3])
+    assert measure is not None
+    await record_change(session, measure, author_id=None, department_id=None, progress=5)
+    user = User(tg_id=78, locale="ru")
+    session.add(user)
+    await session.commit()
+    meeting = await session.get(Meeting, meeting_id)
+    assert meeting is not None
+    district_id = meeting.district_id
+    captured: list[tuple[str, Any]] = []
+
+    def before(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            captured.append((statement, parameters))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", before)
+    try:
+        await commitments.load_card(session, ids[3], user=user, is_admin=False)
+        await commitments.meeting_page(session, meeting_id, 1, 8, dt.date(2023, 1, 1))
+        await commitments.measure_history(session, ids[3], 0, 6)
+        await commitments.district_page(session, district_id, 0, 5, dt.date(2023, 1, 1), user.id)
+        await commitments.following_page(session, user.id, 0, 6, dt.date(2023, 1, 1))
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", before)
+    assert captured
+    per_row_tables = ("measures", "measure_updates", "follows", "disputes", "problem_issues",
+                      "measure_departments", "meetings")  # fmt: skip
+    async with engine.connect() as conn:
+        for statement, parameters in captured:
+            raw = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            plan = [str(row[-1]) for row in raw.all()]
+            for line in plan:
+                for table in per_row_tables:
+                    assert not line.startswith(f"SCAN {table}"), (statement, plan)
+
+
+async def test_pressing_the_current_page_again_is_harmless(
+    client: BotClient, session: AsyncSession, bot_session: Any
+) -> None:
+    from aiogram.methods import EditMessageText
+
+    meeting_id, _ids = await make_meeting(session, measures=20)
+    await onboard(client, "en")
+    sent = await client.press(MeetingCb(id=meeting_id, page=0, dp=0).pack())
+    bot_session.fail_next(EditMessageText, 400, "Bad Request: message is not modified")
+    sent = await client.click(last_message(sent), "1/3")
+    assert not [a for a in alerts(sent) if "Sorry" in a]

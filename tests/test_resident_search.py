@@ -138,3 +138,18 @@ async def test_search_page_of_an_expired_search(client: BotClient, demo: int) ->
     await onboard(client, "en")
     sent = await client.press("rs:1")
     assert "expired" in alerts(sent)[0]
+
+
+async def test_kazakh_letters_fold_on_both_databases(session: AsyncSession) -> None:
+    await make_meeting(
+        session,
+        district="auezov",
+        measures=2,
+        text="Әуезов ауданындағы ҮЛКЕН саябақты абаттандыру {n}",
+    )
+    today = dt.date(2023, 1, 1)
+    for query in ("ӘУЕЗОВ", "әуезов", "үлкен САЯБАҚТЫ", "Саябақ"):
+        result = await search_measures(
+            session, query, district_id=None, page=0, per_page=6, today=today
+        )
+        assert result.total == 2, query
