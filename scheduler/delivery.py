@@ -333,17 +333,20 @@ class DeliveryWorker:
 
     async def run(self) -> None:
         logger.info("Delivery worker %s started", self.worker_id)
+        failures = 0
         while not self._stopping.is_set():
+            pause = self.idle_interval
             try:
                 more = await self.step()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("Delivery worker step failed; retrying shortly")
+                failures = 0
+            except Exception:  # the database is away, say: log, back off, try again
+                failures += 1
+                pause = min(60.0, self.idle_interval * 2**failures)
+                logger.exception("Delivery worker step failed; retrying in %.0f s", pause)
                 more = False
             if not more:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), self.idle_interval)
+                    await asyncio.wait_for(self._stopping.wait(), pause)
         logger.info("Delivery worker %s stopped: %s", self.worker_id, self._summary())
 
     async def drain(self, max_steps: int = 1_000_000) -> WorkerStats:
