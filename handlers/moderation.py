@@ -291,8 +291,10 @@ async def accept_flow(
     session: AsyncSession,
     i18n: I18n,
     is_admin: bool,
+    state: FSMContext,
     callback_answer: CallbackAnswer,
 ) -> None:
+    await leave_form(state)
     locale = i18n.current_locale
     question = await session.get(Question, callback_data.id)
     category = await session.get(Category, callback_data.cat)
@@ -581,8 +583,10 @@ async def merge_flow(
     session: AsyncSession,
     i18n: I18n,
     is_admin: bool,
+    state: FSMContext,
     callback_answer: CallbackAnswer,
 ) -> None:
+    await leave_form(state)
     question = await session.get(Question, callback_data.id)
     target = await session.get(Question, callback_data.to)
     if question is None or target is None:
@@ -647,8 +651,10 @@ async def oral_choose_category(
     callback_data: ModOralCb,
     session: AsyncSession,
     i18n: I18n,
+    state: FSMContext,
     callback_answer: CallbackAnswer,
 ) -> None:
+    await leave_form(state)
     meeting = await session.get(Meeting, callback_data.meeting)
     if meeting is None:
         stale(callback_answer)
@@ -791,8 +797,10 @@ async def show_agenda(
     callback_data: ModAgendaCb,
     session: AsyncSession,
     i18n: I18n,
+    state: FSMContext,
     callback_answer: CallbackAnswer,
 ) -> None:
+    await leave_form(state)
     locale = i18n.current_locale
     meeting = await session.get(Meeting, callback_data.meeting)
     if meeting is None:
@@ -817,4 +825,6 @@ async def show_agenda(
             f"{html.quote(category.short(locale) if category else '')}"
         )
         lines.append(f"<i>{html.quote(truncate(question.text, 250))}</i>")
-    await show(query, "\n".join(lines), agenda_keyboard(meeting.id, page, len(questions)))
+    shown = questions[start : start + AGENDA_PAGE]
+    markup = agenda_keyboard(meeting.id, page, len(questions), shown)
+    await show(query, "\n".join(lines), markup)

@@ -171,8 +171,13 @@ async def scope_menu(
     admin_only,
 )
 async def choose_meeting(
-    query: CallbackQuery, callback_data: StatsCb | ExportCb, session: AsyncSession, i18n: I18n
+    query: CallbackQuery,
+    callback_data: StatsCb | ExportCb,
+    session: AsyncSession,
+    i18n: I18n,
+    state: FSMContext,
 ) -> None:
+    await _leave_form(state)
     meetings = await recent_meetings(session, limit=10)
     districts = await districts_by_id(session)
     text = _("Which meeting?") if meetings else _("There are no meetings yet.")
@@ -188,8 +193,13 @@ async def choose_meeting(
     admin_only,
 )
 async def choose_district(
-    query: CallbackQuery, callback_data: StatsCb | ExportCb, session: AsyncSession, i18n: I18n
+    query: CallbackQuery,
+    callback_data: StatsCb | ExportCb,
+    session: AsyncSession,
+    i18n: I18n,
+    state: FSMContext,
 ) -> None:
+    await _leave_form(state)
     factory = _factory(isinstance(callback_data, ExportCb))
     await show(
         query,
@@ -459,8 +469,10 @@ async def show_stats(
     callback_data: StatsCb,
     session: AsyncSession,
     i18n: I18n,
+    state: FSMContext,
     callback_answer: CallbackAnswer,
 ) -> None:
+    await _leave_form(state)
     scope = resolve_scope(callback_data, local_today())
     if scope is None or await scope_title(session, scope, i18n.current_locale) is None:
         stale(callback_answer)
@@ -475,8 +487,10 @@ async def send_chart(
     callback_data: StatsCb,
     session: AsyncSession,
     i18n: I18n,
+    state: FSMContext,
     callback_answer: CallbackAnswer,
 ) -> None:
+    await _leave_form(state)
     locale = i18n.current_locale
     today = local_today()
     scope = resolve_scope(callback_data, today)
@@ -517,8 +531,10 @@ async def choose_format(
     callback_data: ExportCb,
     session: AsyncSession,
     i18n: I18n,
+    state: FSMContext,
     callback_answer: CallbackAnswer,
 ) -> None:
+    await _leave_form(state)
     scope = resolve_scope(callback_data, local_today())
     title = await scope_title(session, scope, i18n.current_locale) if scope else None
     if scope is None or title is None:
@@ -542,8 +558,10 @@ async def send_export(
     callback_data: ExportCb,
     session: AsyncSession,
     i18n: I18n,
+    state: FSMContext,
     callback_answer: CallbackAnswer,
 ) -> None:
+    await _leave_form(state)
     locale = i18n.current_locale
     today = local_today()
     scope = resolve_scope(callback_data, today)

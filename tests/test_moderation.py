@@ -417,3 +417,42 @@ async def test_non_admins_get_a_refusal_for_every_button_and_nothing_changes(
 
     unknown = last_message(await resident.send("/nosuchcommand")).text
     assert last_message(await resident.send("/moderate")).text == unknown
+
+
+async def test_the_admin_panel_opens_the_queue_and_leads_back(
+    admin: BotClient, resident: BotClient, session: AsyncSession, demo: int
+) -> None:
+    await add_question(session, demo, "Вопрос из панели")
+    sent = await admin.send("/admin")
+    sent = await admin.click(last_message(sent), "Moderation")
+    queue = last_message(sent)
+    assert "Moderation queue" in queue.text
+    sent = await admin.click(queue, "Admin panel")
+    assert "Moderation" in " ".join(last_message(sent).buttons)
+
+
+async def test_agenda_opens_a_card_to_change_the_department(
+    admin: BotClient, resident: BotClient, session: AsyncSession, demo: int
+) -> None:
+    question = await add_question(session, demo, "Принятый вопрос", status=QuestionStatus.ACCEPTED)
+    sent = await admin.press(ModAgendaCb(meeting=demo).pack())
+    sent = await admin.click(last_message(sent), str(question.ref))
+    card = last_message(sent)
+    assert "Принятый вопрос" in card.text
+    sent = await admin.click(card, "Reassign")
+    assert "Reassign" in last_message(sent).text
+
+
+async def test_another_button_leaves_a_half_filled_form(
+    admin: BotClient, resident: BotClient, session: AsyncSession, demo: int
+) -> None:
+    first = await add_question(session, demo, "Первый вопрос", minutes_ago=20)
+    second = await add_question(session, demo, "Второй вопрос", minutes_ago=10)
+    sent = await admin.press(ModCb(action=ModAction.REJECT, id=first.id).pack())
+    assert "reason" in last_message(sent).text
+    # the moderator changes their mind and opens another question instead
+    sent = await admin.press(ModCb(action=ModAction.OPEN, id=second.id).pack())
+    sent = await admin.click(last_message(sent), "Accept")
+    await admin.send("этот текст не причина отказа")
+    assert (await _reload(session, first.id)).status == QuestionStatus.SUBMITTED
+    assert await _news(session, RESIDENT_ID) == []

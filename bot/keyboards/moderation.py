@@ -10,8 +10,8 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import AdminCb, AdminSection
 from bot.formatting import fmt_date, to_local
+from bot.keyboards.admin import back_to_panel_button
 from bot.keyboards.common import page_count, pagination_row
 from models.entities import Category, Department, District, Meeting, Question
 from models.text import truncate
@@ -88,9 +88,7 @@ class ModAgendaCb(CallbackData, prefix="mqg"):
 
 
 def _back_to_panel() -> InlineKeyboardButton:
-    return InlineKeyboardButton(
-        text=_("◀️ Admin panel"), callback_data=AdminCb(section=AdminSection.HOME).pack()
-    )
+    return back_to_panel_button()  # the admin area's, so that the panel looks the same
 
 
 def _back_to_queue(page: int = 0) -> InlineKeyboardButton:
@@ -207,6 +205,12 @@ def category_keyboard(
             ),
         )
     builder.adjust(2)
+    builder.row(
+        InlineKeyboardButton(
+            text=_("◀️ Back to the question"),
+            callback_data=ModCb(action=ModAction.OPEN, id=question_id).pack(),
+        )
+    )
     return builder.as_markup()
 
 
@@ -320,6 +324,7 @@ def oral_category_keyboard(
             callback_data=ModOralCb(step=OralStep.TEXT, meeting=meeting_id, cat=category.id),
         )
     builder.adjust(2)
+    builder.row(_back_to_queue())
     return builder.as_markup()
 
 
@@ -361,8 +366,18 @@ def agenda_meeting_keyboard(
     return builder.as_markup()
 
 
-def agenda_keyboard(meeting_id: int, page: int, total: int) -> InlineKeyboardMarkup:
+def agenda_keyboard(
+    meeting_id: int, page: int, total: int, questions: Sequence[Question]
+) -> InlineKeyboardMarkup:
+    """Each question opens its card (to change its category or department)."""
     builder = InlineKeyboardBuilder()
+    for question in questions:
+        builder.row(
+            InlineKeyboardButton(
+                text=truncate(f"{question.ref or '#' + str(question.id)} · {question.text}", 60),
+                callback_data=ModCb(action=ModAction.OPEN, id=question.id).pack(),
+            )
+        )
     nav = pagination_row(
         page, page_count(total, AGENDA_PAGE), lambda p: ModAgendaCb(meeting=meeting_id, page=p)
     )

@@ -14,7 +14,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import AdminCb, AdminSection
+from bot.keyboards.admin import back_to_panel_button
 from bot.keyboards.moderation import meeting_label
 from models.entities import District, Meeting
 from models.stats import Scope, ScopeKind, date_to_int
@@ -61,12 +61,6 @@ def scope_data(factory: Factory, action: ReportAction, scope: Scope) -> StatsCb 
     )
 
 
-def back_to_panel() -> InlineKeyboardButton:
-    return InlineKeyboardButton(
-        text=_("◀️ Admin panel"), callback_data=AdminCb(section=AdminSection.HOME).pack()
-    )
-
-
 def scope_menu_keyboard(factory: Factory) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=_("📅 A meeting"), callback_data=factory(action=ReportAction.MEETINGS))
@@ -83,7 +77,7 @@ def scope_menu_keyboard(factory: Factory) -> InlineKeyboardMarkup:
     )
     builder.button(text=_("✍️ Enter dates"), callback_data=factory(action=ReportAction.DATES))
     builder.adjust(2, 3, 1)
-    builder.row(back_to_panel())
+    builder.row(back_to_panel_button())
     return builder.as_markup()
 
 
