@@ -16,7 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import AdminCb, AdminSection
+from bot.i18n import CatalogI18n
 from bot.keyboards.reports import ExportCb, ReportAction, StatsCb
+from handlers.reports import fit_message
 from models.entities import (
     Category,
     Department,
@@ -316,3 +318,16 @@ async def test_non_admins_get_a_refusal_and_commands_do_not_exist(
     unknown = last_message(await resident.send("/nosuchcommand")).text
     assert last_message(await resident.send("/stats")).text == unknown
     assert last_message(await resident.send("/export")).text == unknown
+
+
+def test_a_long_report_keeps_within_one_message(i18n: CatalogI18n) -> None:
+    head = ["📊 header", "x" * 500]
+    departments = [f"• D{n}: " + "y" * 120 for n in range(200)]
+    with i18n.context(), i18n.use_locale("en"):
+        text = fit_message(head, departments)
+    assert len(text) <= 4096
+    assert text.startswith("📊 header")
+    assert "• D0: " in text
+    assert text.endswith("more departments: see the export.")
+    short = fit_message(head, departments[:3])
+    assert short == "\n".join(head + departments[:3])
