@@ -1,0 +1,91 @@
+"""The admin panel: who sees it, its sections, and what everyone else gets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from aiogram.types import InlineKeyboardMarkup
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.callbacks import AdminCb, AdminSection
+from models.entities import User
+from tests.conftest import ADMIN_ID, onboard
+from tests.harness import BotClient, alerts, last_message, messages
+
+PANEL_TITLE = {"ru": "Панель администратора", "kk": "Әкімші панелі", "en": "Admin panel"}
+
+
+@pytest.mark.parametrize("locale", ["ru", "kk", "en"])
+async def test_admin_opens_the_panel_in_their_language(
+    make_client: Callable[..., BotClient], locale: str
+) -> None:
+    admin = make_client(user_id=ADMIN_ID, language_code=locale)
+    await onboard(admin, locale)
+    sent = await admin.send("/admin")
+    panel = last_message(sent)
+    assert PANEL_TITLE[locale] in panel.text
+    markup = panel.markup
+    assert isinstance(markup, InlineKeyboardMarkup)
+    data = [b.callback_data for row in markup.inline_keyboard for b in row]
+    expected = [AdminCb(section=s).pack() for s in AdminSection if s is not AdminSection.HOME]
+    assert data == expected  # one button per section, each handled by the area that owns it
+
+
+async def test_menu_button_and_back_to_the_panel(make_client: Callable[..., BotClient]) -> None:
+    admin = make_client(user_id=ADMIN_ID, language_code="en")
+    await onboard(admin, "en")
+    sent = await admin.send("/menu")
+    assert "🛠 Admin panel" in last_message(sent).buttons
+    sent = await admin.send("🛠 Admin panel")
+    panel = last_message(sent)
+    assert "Admin panel" in panel.text
+    sent = await admin.click(panel, "Announcement")
+    sent = await admin.click(last_message(sent), "Admin panel")
+    assert "Choose a section" in last_message(sent).text
+
+
+async def test_admin_command_inside_a_form_starts_afresh(
+    make_client: Callable[..., BotClient],
+) -> None:
+    admin = make_client(user_id=ADMIN_ID, language_code="en")
+    await onboard(admin, "en")
+    sent = await admin.send("/admin")
+    sent = await admin.click(last_message(sent), "Meetings")
+    await admin.click(last_message(sent), "New meeting")
+    sent = await admin.send("/admin")
+    assert "Choose a section" in last_message(sent).text
+    sent = await admin.send("23.06.2030 15:00")  # the form is gone: plain text is not a date
+    assert all("Where does it take place" not in m.text for m in messages(sent))
+
+
+async def test_granted_admin_from_the_database(
+    make_client: Callable[..., BotClient], session: AsyncSession
+) -> None:
+    staff = make_client(user_id=6001, language_code="ru")
+    await onboard(staff, "ru")
+    sent = await staff.send("/admin")
+    assert "Панель администратора" not in last_message(sent).text
+    user = (await session.execute(select(User).where(User.tg_id == 6001))).scalar_one()
+    user.is_admin = True
+    await session.commit()
+    sent = await staff.send("/admin")
+    assert "Панель администратора" in last_message(sent).text
+
+
+async def test_non_admin_sees_no_panel(make_client: Callable[..., BotClient]) -> None:
+    resident = make_client(user_id=6002, language_code="en")
+    await onboard(resident, "en")
+    sent = await resident.send("/admin")
+    assert [m.text for m in messages(sent)] == [
+        "I do not know this command. Send /help to see what I can do."
+    ]
+    sent = await resident.send("/menu")
+    assert "🛠 Admin panel" not in last_message(sent).buttons
+    sent = await resident.send("🛠 Admin panel")
+    assert all("Choose a section" not in m.text for m in messages(sent))
+    for section in AdminSection:
+        sent = await resident.press(AdminCb(section=section).pack())
+        assert alerts(sent) == ["Sorry, this is only for the akimat staff."], section
+        assert not messages(sent)
