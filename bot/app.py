@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.commands import set_commands
 from bot.config import Settings
+from bot.fast_filters import inline_pure_filters
 from bot.i18n import ProfileI18nMiddleware, create_i18n
 from bot.middlewares import DbSessionMiddleware, ErrorsMiddleware, UserMiddleware
 from bot.storage import create_storage, startup_lock
@@ -73,6 +74,7 @@ def create_dispatcher(
     ProfileI18nMiddleware(i18n).setup(dp)
     dp.callback_query.middleware(CallbackAnswerMiddleware())
     dp.include_routers(*get_routers())
+    inline_pure_filters(dp)  # F-filters and FSM states: no thread hop per check (bench/)
     dp.startup.register(_on_startup)
     # The scheduler and the delivery worker live and die with the bot (scheduler/runtime.py).
     dp.startup.register(start_background)
