@@ -285,17 +285,6 @@ async def test_whole_form_in_each_language(
     assert fmt_datetime(meeting.starts_at, locale) in receipt.text
 
 
-async def test_consent_is_asked_only_before_the_first_question(
-    client: BotClient, session: AsyncSession, session_pool: async_sessionmaker[AsyncSession]
-) -> None:
-    await add_meeting(session_pool)
-    await onboard(client, "en")
-    await ask(client, session, "The playground on Abay street has broken swings.", "en")
-    sent = await client.send(ASK["en"])
-    assert "Choose the category" in last_message(sent).text
-    assert "processing of your personal data" not in last_message(sent).text
-
-
 async def test_declining_consent_stores_nothing(client: BotClient, session: AsyncSession) -> None:
     await onboard(client, "en")
     sent = await client.send(ASK["en"])
@@ -307,6 +296,13 @@ async def test_declining_consent_stores_nothing(client: BotClient, session: Asyn
     sent = await client.send(QUESTION_TEXT["en"])
     assert "Choose the category" not in texts(sent)
 
+    # asked again next time; once given, it is not asked before later questions
+    await ask(client, session, "The playground on Abay street has broken swings.", "en")
+    assert (await profile(session, client.user_id)).consent_at is not None
+    sent = await client.send(ASK["en"])
+    assert "Choose the category" in last_message(sent).text
+    assert "processing of your personal data" not in last_message(sent).text
+
 
 async def test_user_without_district_is_asked_to_choose_one(
     client: BotClient, session: AsyncSession
@@ -316,6 +312,8 @@ async def test_user_without_district_is_asked_to_choose_one(
     sent = await client.send(ASK["en"])
     assert "Choose your district" in last_message(sent).text
     assert len(last_message(sent).buttons) == 8
+    sent = await client.send("📅 Next meeting")
+    assert "Choose your district" in last_message(sent).text
 
 
 # --- bad input ---------------------------------------------------------------------------------
@@ -334,6 +332,8 @@ async def test_bad_input_at_the_text_step_keeps_the_form(
     assert "The message is empty" in last_message(sent).text
     sent = await client.send("Fix the road")
     assert "too short" in last_message(sent).text and "12 characters" in last_message(sent).text
+    sent = await client.send("a" * 14)
+    assert "too short" in last_message(sent).text
     sent = await client.send("x" * 2001)
     assert "too long" in last_message(sent).text and "2001 characters" in last_message(sent).text
     sent = await client.send("/forget")
@@ -349,15 +349,6 @@ async def test_bad_input_at_the_text_step_keeps_the_form(
     assert "Category: Housing relations" in preview.text
     assert "y" * 2000 in preview.text
     assert not await all_questions(session)
-
-
-async def test_fifteen_characters_is_enough(client: BotClient, session: AsyncSession) -> None:
-    await onboard(client, "en")
-    await go_to(client, session, "text", "en")
-    sent = await client.send("a" * 14)
-    assert "too short" in last_message(sent).text
-    sent = await client.send("a" * 15)
-    assert "send the address" in last_message(sent).text
 
 
 async def test_bad_input_at_the_button_steps(
@@ -631,9 +622,20 @@ async def test_no_meeting_scheduled(client: BotClient, session: AsyncSession) ->
 
 
 async def test_html_looking_text_is_shown_literally(
-    client: BotClient, session: AsyncSession, session_pool: async_sessionmaker[AsyncSession]
+    make_client: Callable[..., BotClient],
+    session: AsyncSession,
+    session_pool: async_sessionmaker[AsyncSession],
 ) -> None:
     await add_meeting(session_pool)
+    named = make_client(user_id=5300, first_name="<b>Ali</b>", last_name="& Co")
+    await onboard(named, "en")
+    prompt = await go_to(named, session, "publicity", "en")
+    assert "<b>Ali</b> & Co" in prompt.text
+    sent = await named.click(prompt, NAME)
+    assert "<b>Ali</b> & Co" in last_message(sent).text
+    await named.send("/cancel")
+
+    client = make_client()
     await onboard(client, "en")
     text = "<b>Bold</b> & <script>alert(1)</script> in the yard of house 5 &amp; 7"
     prompt = await go_to(client, session, "address", "en", text=text)
@@ -648,17 +650,6 @@ async def test_html_looking_text_is_shown_literally(
     assert question.text == text and question.address == "<i>Abay</i> & Co"
     sent = await client.send("🗂 My questions")
     assert text in last_message(sent).text
-
-
-async def test_a_name_with_markup_is_quoted(
-    make_client: Callable[..., BotClient], session: AsyncSession
-) -> None:
-    client = make_client(user_id=5300, first_name="<b>Ali</b>", last_name="& Co")
-    await onboard(client, "en")
-    prompt = await go_to(client, session, "publicity", "en")
-    assert "<b>Ali</b> & Co" in prompt.text
-    sent = await client.click(prompt, NAME)
-    assert "<b>Ali</b> & Co" in last_message(sent).text
 
 
 async def test_two_people_fill_in_the_form_at_the_same_time(

@@ -103,13 +103,6 @@ async def test_no_meeting_offers_to_follow_the_district(
     assert "out of date" in alerts(sent)[0] or "finished" in alerts(sent)[0]
 
 
-async def test_next_meeting_without_district(client: BotClient) -> None:
-    sent = await client.send("/start")
-    await client.click(last_message(sent), "English")
-    sent = await client.send(NEXT["en"])
-    assert "Choose your district" in last_message(sent).text
-
-
 async def test_my_questions_statuses_answers_and_pages(
     client: BotClient,
     session: AsyncSession,
