@@ -27,11 +27,12 @@ from aiogram.types import (
 )
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n.context import get_i18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import OpenMeasureCb
 from bot.formatting import local_today
-from bot.i18n import N_, guess_locale
+from bot.i18n import N_
 from bot.keyboards.resident import (
     FOLLOWING_PER_PAGE,
     HISTORY_PER_PAGE,
@@ -82,7 +83,9 @@ INLINE_PER_PAGE = 20
 
 
 def _locale(user: User | None) -> str:
-    return (user.locale if user is not None else None) or "ru"
+    """The locale of this update: the profile's, else Telegram's hint (as the i18n middleware
+    resolved it), so Babel dates always match the translated texts."""
+    return str(get_i18n().current_locale or (user.locale if user else None) or "ru")
 
 
 async def _show(query: CallbackQuery, bot: Bot, text: str, markup: InlineKeyboardMarkup) -> None:
@@ -490,9 +493,7 @@ async def search_plain_text(
 async def inline_search(
     inline_query: InlineQuery, session: AsyncSession, user: User, bot: Bot
 ) -> None:
-    locale = _locale(user) if user.locale else None
-    if locale is None:
-        locale = guess_locale(inline_query.from_user.language_code)
+    locale = _locale(user)
     today = local_today()
     offset = int(inline_query.offset) if inline_query.offset.isdigit() else 0
     words = inline_query.query.strip()

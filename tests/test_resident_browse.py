@@ -495,3 +495,18 @@ async def test_pressing_the_current_page_again_is_harmless(
     bot_session.fail_next(EditMessageText, 400, "Bad Request: message is not modified")
     sent = await client.click(last_message(sent), "1/3")
     assert not [a for a in alerts(sent) if "Sorry" in a]
+
+
+async def test_open_card_from_a_group_reminder_in_the_pressers_language(
+    make_client: Callable[..., BotClient], session: AsyncSession, demo: int
+) -> None:
+    measure_id = await kindergarten_id(session)
+    official = make_client(
+        user_id=5401, language_code="en", chat_id=-100500, chat_type="supergroup"
+    )  # never opened the bot privately: Telegram's language decides
+    sent = await official.press(OpenMeasureCb(id=measure_id).pack())
+    card = last_message(sent)
+    assert card.method.chat_id == -100500  # type: ignore[attr-defined]
+    assert "Status:" in card.text
+    assert "August 31, 2022" in card.text
+    assert "Almaty City Department of Education" in card.text
