@@ -110,6 +110,7 @@ router.message.filter(F.chat.type == "private", IsAdmin())
 
 MAX_PLACE, MAX_AKIM, MAX_MODERATOR, MAX_URL = 500, 200, 300, 500
 MAX_ANNOUNCEMENT = 3500
+MAX_ANNOUNCEMENT_HTML = 3900
 PREVIEW_LIMIT = 3600
 MAX_ERRORS_SHOWN = 15
 
@@ -1579,6 +1580,13 @@ async def announce_text(
         )
         return
     body = message.html_text  # the admin's own formatting, with everything else escaped
+    if len(body) > MAX_ANNOUNCEMENT_HTML:  # escaping (& → &amp;) must not push it past 4096
+        await message.answer(
+            _("The announcement must be up to {limit} characters; yours has {length}.").format(
+                limit=MAX_ANNOUNCEMENT, length=len(body)
+            )
+        )
+        return
     data = await state.get_data()
     district_id = data.get("district_id")
     recipients = await _count(session, district_id)

@@ -76,7 +76,8 @@ TEMPLATE_HEADERS: dict[str, tuple[str, ...]] = {
 
 _SYNONYMS: dict[str, tuple[str, ...]] = {
     "number": (
-        "number", "no", "nr", "n", "num", "номер", "номер п п", "п п", "нөмір", "р с", "реттік нөмір",
+        "number", "no", "nr", "n", "num", "номер", "номер п п", "п п", "нөмір", "р с",
+        "реттік нөмір",
     ),
     "problem": (
         "problem", "problem issue", "problem issues", "issue", "проблемный вопрос",
@@ -328,9 +329,7 @@ def rows_to_csv(
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def rows_to_xlsx(
-    rows: Iterable[PlanRow], headers: Sequence[str] = TEMPLATE_HEADERS["ru"]
-) -> bytes:
+def rows_to_xlsx(rows: Iterable[PlanRow], headers: Sequence[str] = TEMPLATE_HEADERS["ru"]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
