@@ -164,7 +164,6 @@ async def run(
             rate_limit_per_second=rate,
             _env_file=None,  # type: ignore[call-arg]
         )
-        # At noon in Almaty, so quiet hours play no part in the figure.
         noon = dt.datetime.combine(dt.datetime.now(ALMATY).date(), dt.time(12), ALMATY).astimezone(
             dt.UTC
         )
@@ -179,7 +178,8 @@ async def run(
                     {
                         "chat_id": chat,
                         "is_group": is_group,
-                        "quiet_hours": not is_group,
+                        # quiet hours would only hold rows at night (tests/test_delivery.py)
+                        "quiet_hours": False,
                         "text": f"Benchmark message <b>{n}</b>",
                         "kind": "bench",
                         "dedup_key": f"bench:{run_id}:{n}",
@@ -271,8 +271,12 @@ def report(r: dict[str, Any]) -> str:
             f"  429 answers      : {r['http_429']}; lost: {r['lost']}; "
             f"duplicates: {r['duplicates']}; rows marked sent: {r['rows_sent']}",
             f"  busiest second   : {r['max_in_any_second']} messages (the fake API allows 30)",
-            f"  wall time        : {r['wall_seconds']:.1f} s, i.e. the worker and database "
-            f"handle {r['database_messages_per_second']} msg/s without the limiter",
+            (
+                f"  wall time        : {r['wall_seconds']:.1f} s, i.e. the worker and database "
+                f"handle {r['database_messages_per_second']} msg/s without the limiter"
+                if r["clock"] == "virtual"
+                else f"  wall time        : {r['wall_seconds']:.1f} s"
+            ),
             f"  verdict          : {'PASS' if ok else 'FAIL'}",
         ]
     )

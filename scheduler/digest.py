@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.formatting import fmt_date
+from bot.menu import MenuItem, label
 from models.entities import (
     OPEN_STATUSES,
     Department,
@@ -150,7 +151,11 @@ def render_digest(i18n: I18n, locale: str, digest: DepartmentDigest, today: dt.d
                 ref = html.quote(question.ref or f"#{question.id}")
                 lines.append(f"• {ref}: {html.quote(truncate(question.text, 100))}")
         lines.append("")
-        lines.append(_("Open «Our measures» in the bot to report progress."))
+        lines.append(
+            _("Press «{menu}» in the bot to report progress.").format(
+                menu=label(MenuItem.OUR_MEASURES)
+            )
+        )
         return "\n".join(lines)
 
 

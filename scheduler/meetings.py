@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.formatting import fmt_datetime
+from bot.menu import MenuItem, label
 from models.entities import District, Follow, Meeting, MeetingStatus, User
 from scheduler.queue import enqueue
 
@@ -76,7 +77,9 @@ def render_meeting_reminder(
                     district=district_name,
                     deadline=fmt_datetime(meeting.intake_closes_at, locale),
                 ),
-                _("Use «Ask a question» in the main menu."),
+                _("Press «{menu}» in the main menu to send yours.").format(
+                    menu=label(MenuItem.ASK)
+                ),
             ]
         else:
             title = (

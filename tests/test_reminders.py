@@ -325,6 +325,7 @@ async def test_morning_digest(
     assert "New questions in the inbox: 1" in group
     assert "AL-0042" in group and "<крышу>" in group
     assert "Overdue" not in group
+    assert "Press «🏢 Our measures» in the bot" in group
     member = visible_text(by_chat[MEMBER_TG].text)  # УО has no group chat: its members get it
     assert "Қайырлы таң" in member
     assert "New questions" not in member and "Кіріс" not in member
@@ -403,6 +404,7 @@ async def test_meeting_reminders_to_district_followers(
     assert [(r.dedup_key or "").split(":")[2] for r in rows] == ["intake"]
     intake = visible_text(rows[0].text)
     assert "Last day to send a question" in intake and "October 10, 2022, 03:00" in intake
+    assert "«❓ Ask a question»" in intake
 
     await remind(session_pool, i18n, settings, start - dt.timedelta(hours=20))
     rows = await new_rows(session, seen)
