@@ -77,7 +77,7 @@ from bot.keyboards.department import (
     report_keyboard,
     skip_keyboard,
 )
-from bot.labels import status_label
+from bot.labels import OVERDUE, status_label
 from bot.menu import MenuButton, MenuItem
 from handlers.common import ask_district, send_main_menu
 from models import departments as deps
@@ -624,9 +624,7 @@ async def _report_view(
         ),
         html.quote(truncate(measure.text, 1200)),
         "",
-        _("Status: {status}").format(
-            status=status_label(_i18n(), _effective(measure, today), locale)
-        ),
+        _("Status: {status}").format(status=_status_text(measure, today, locale)),
         _("Deadline: {deadline}").format(deadline=_deadline(measure, today, locale)),
     ]
     if measure.progress is not None:
@@ -658,10 +656,12 @@ def _i18n() -> I18n:
     return current
 
 
-def _effective(measure: Measure, today: dt.date) -> str:
+def _status_text(measure: Measure, today: dt.date, locale: str) -> str:
+    """``🔴 overdue (🔄 in progress)``: the overdue mark first, the reported status kept."""
+    label = status_label(_i18n(), measure.status, locale)
     if measure.is_overdue(today):
-        return "overdue"
-    return measure.status
+        return f"{status_label(_i18n(), OVERDUE, locale)} ({label})"
+    return label
 
 
 def _history_line(entry: MeasureUpdate, names: dict[int, str], locale: str) -> str:
