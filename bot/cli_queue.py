@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.config import Settings
 from models.db import create_engine, create_session_pool
-from scheduler.delivery import oldest_pending, queue_counts
+from scheduler.delivery import due_now, oldest_pending, queue_counts
 
 
 def register(subparsers: Any) -> None:
@@ -40,11 +40,13 @@ async def show_queue(settings: Settings, args: argparse.Namespace) -> int:
         async with create_session_pool(engine)() as session:
             counts = await queue_counts(session)
             oldest = await oldest_pending(session)
+            due = await due_now(session, dt.datetime.now(dt.UTC))
     finally:
         await engine.dispose()
     waiting = counts["pending"] + counts["sending"]
     print(  # noqa: T201
-        f"pending: {counts['pending']}\n"
+        f"pending: {counts['pending']} (due now: {due}; the rest wait for the end of quiet "
+        "hours, a retry or their planned time)\n"
         f"sending: {counts['sending']}\n"
         f"sent: {counts['sent']}\n"
         f"failed: {counts['failed']}\n"

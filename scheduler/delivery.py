@@ -308,6 +308,7 @@ class DeliveryWorker:
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._last_stale_check: float | None = None
+        self._last_summary = ""
         self._dialect: str | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -544,6 +545,10 @@ class DeliveryWorker:
         if self._last_stale_check is None or now - self._last_stale_check >= 60:
             self._last_stale_check = now
             await self.release_stale()
+            summary = self._summary()
+            if summary != self._last_summary:  # once a minute, when something happened
+                self._last_summary = summary
+                logger.info("Delivery worker %s so far: %s", self.worker_id, summary)
 
     async def _hold_for_quiet_hours(self) -> None:
         s = self.settings
@@ -753,3 +758,13 @@ async def oldest_pending(session: AsyncSession) -> dt.datetime | None:
     if value is not None and value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return value
+
+
+async def due_now(session: AsyncSession, now: dt.datetime) -> int:
+    """Pending rows whose time has come (the rest wait for quiet hours, a retry or a date)."""
+    result = await session.execute(
+        select(func.count()).where(
+            Notification.status == NotificationStatus.PENDING, Notification.not_before <= now
+        )
+    )
+    return int(result.scalar() or 0)

@@ -119,7 +119,7 @@ def test_queue_command_prints_counts_and_oldest_pending_age(
     monkeypatch.setenv("DATABASE_URL", db_url)
     assert main(["queue"]) == 0
     out = capsys.readouterr().out
-    assert "pending: 2" in out
+    assert "pending: 2 (due now: 2;" in out
     assert "sent: 1" in out
     assert "failed: 1" in out
     assert "dropped: 0" in out
