@@ -23,9 +23,8 @@ from tests.harness import RecordingSession
 ALMATY = ZoneInfo("Asia/Almaty")
 
 
-def test_jobs_are_registered_in_almaty_time_with_safe_defaults(
-    settings: Settings, i18n: CatalogI18n
-) -> None:
+def test_jobs_are_registered_in_almaty_time_with_safe_defaults(i18n: CatalogI18n) -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
     morning = dt.datetime(2026, 3, 10, 10, 0, tzinfo=ALMATY)
     scheduler = create_scheduler(None, i18n, settings, now=morning)  # type: ignore[arg-type]
     jobs = {job.id: job for job in scheduler.get_jobs()}
