@@ -1,0 +1,286 @@
+"""Throughput and latency of the full Dispatcher on realistic resident updates.
+
+The bot is the production one (``create_dispatcher``: every middleware and router) over the test
+harness's recording Bot session (no network, Telegram's own checks on every request), on a
+generated database. Three kinds of update, mixed in equal parts:
+
+- **card**: a resident opens a measure's card (``OpenMeasureCb``, as from a notification);
+- **search**: a resident types words at the main menu (the plain-text search);
+- **form**: a resident answers the text step of the question form (validation, duplicate check,
+  the next prompt), the form restored before each answer.
+
+The baseline is an aiogram echo bot fed the very same updates through the same harness: a bare
+``Dispatcher`` whose handlers answer each message with its text and each button with a message.
+Throughput is reported as a ratio to it, latency as p50/p99 with the echo's p50 beside it.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram import Bot, Dispatcher, F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bench.generate import FIRST_TG_ID
+from bot.app import create_dispatcher
+from bot.callbacks import OpenMeasureCb
+from bot.config import Settings
+from bot.i18n import create_i18n
+from models.db import create_session_pool
+from models.entities import Measure, User
+from tests.harness import TOKEN, BotClient, RecordingSession, last_message, make_bot
+
+SEARCHES = (
+    "ремонт Абая", "освещение", "школа", "детский сад Жандосова", "водопровод", "тротуар",
+    "поликлиника", "Сайран", "light", "жарық", "дорога Толе би", "сквер", "парковка", "УЭиВ",
+)  # fmt: skip
+QUESTIONS = (
+    "Во дворе дома на Толе би {n} третий месяц не работает уличное освещение.",
+    "Когда отремонтируют дорогу на улице Жандосова возле дома {n}? Ямы глубокие.",
+    "Просим установить детскую площадку во дворе дома {n} по улице Абая.",
+    "Төле би {n} үйінің ауласында үшінші ай көше жарығы жұмыс істемейді.",
+)
+KINDS = ("card", "search", "form")
+
+
+@dataclass
+class Sample:
+    kind: str
+    seconds: float
+
+
+@dataclass
+class Run:
+    """One timed pass: every update's time, and the wall-clock total."""
+
+    samples: list[Sample] = field(default_factory=list)
+    wall: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return len(self.samples) / self.wall if self.wall else 0.0
+
+    def times(self, kind: str | None = None) -> list[float]:
+        return [s.seconds for s in self.samples if kind is None or s.kind == kind]
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def echo_dispatcher() -> Dispatcher:
+    """The baseline: aiogram's echo bot, a button answered with a message."""
+    router = Router(name="echo")
+
+    @router.message(F.text)
+    async def echo(message: Message) -> None:
+        await message.answer(message.text or "")
+
+    @router.callback_query()
+    async def button(query: CallbackQuery) -> None:
+        await query.answer()
+        if query.message is not None:
+            await query.message.answer(query.data or "")
+
+    dp = Dispatcher()
+    dp.include_router(router)
+    return dp
+
+
+class Workload:
+    """Residents of the generated database and the updates they send."""
+
+    def __init__(self, dp: Dispatcher, bot: Bot, users: list[User], measure_ids: list[int]) -> None:
+        self.dp = dp
+        self.bot = bot
+        self.rnd = random.Random(7)
+        self.measure_ids = measure_ids
+        self.clients = [
+            BotClient(
+                dp=dp,
+                bot=bot,
+                user_id=u.tg_id,
+                first_name=u.full_name.split(" ")[0] or "Resident",
+                last_name=None,
+                username=None,
+                language_code=u.locale or "ru",
+            )
+            for u in users
+        ]
+        self.forms: dict[int, tuple[str | None, dict[str, Any]]] = {}
+        self.counter = 0
+
+    async def open_forms(self) -> int:
+        """Walk each resident to the text step of the question form once (real handlers)."""
+        opened = 0
+        for client in self.clients:
+            context = self._context(client)
+            sent = await client.send("/ask")
+            for _ in range(3):  # consent (when asked), then a category
+                state = await context.get_state()
+                if not sent or (state is not None and state.endswith(":text")):
+                    break
+                prompt = last_message(sent)
+                if not prompt.buttons or not hasattr(prompt.markup, "inline_keyboard"):
+                    break
+                sent = await client.click(prompt, prompt.buttons[0])
+            state = await context.get_state()
+            if state is not None and state.endswith(":text"):
+                self.forms[client.user_id] = (state, await context.get_data())
+                opened += 1
+            await context.clear()
+        return opened
+
+    def _context(self, client: BotClient) -> FSMContext:
+        return self.dp.fsm.get_context(self.bot, client.user_id, client.user_id)
+
+    def actions(self, n: int) -> list[tuple[str, Callable[[], Awaitable[Any]]]]:
+        kinds = [k for k in KINDS if k != "form" or self.forms]
+        plan = []
+        for i in range(n):
+            kind = kinds[i % len(kinds)]
+            client = self.rnd.choice(self.clients)
+            if kind == "form":
+                client = self.clients[
+                    [c.user_id for c in self.clients].index(self.rnd.choice(list(self.forms)))
+                ]
+            plan.append((kind, self._action(kind, client)))
+        return plan
+
+    def _action(self, kind: str, client: BotClient) -> Callable[[], Awaitable[Any]]:
+        if kind == "card":
+            data = OpenMeasureCb(id=self.rnd.choice(self.measure_ids)).pack()
+            return lambda: client.press(data)
+        if kind == "search":
+            words = self.rnd.choice(SEARCHES)
+            return lambda: client.send(words)
+        state, data = self.forms.get(client.user_id, (None, {}))
+        self.counter += 1
+        question = self.rnd.choice(QUESTIONS).format(n=self.counter)
+
+        async def answer_form_step() -> Any:
+            context = self._context(client)
+            if state is not None:  # the echo bot has no forms: the same text, no state
+                await context.set_state(state)
+                await context.set_data(data)
+            return await client.send(question)
+
+        return answer_form_step
+
+
+async def load_residents(
+    pool: async_sessionmaker[AsyncSession], count: int
+) -> tuple[list[User], list[int]]:
+    async with pool() as session:
+        users = list(
+            (
+                await session.execute(
+                    select(User)
+                    .where(User.tg_id > FIRST_TG_ID + 100, User.district_id.is_not(None))
+                    .order_by(User.id)
+                    .limit(count)
+                )
+            ).scalars()
+        )
+        measure_ids = list(
+            (await session.execute(select(Measure.id).order_by(Measure.id))).scalars()
+        )
+    return users, measure_ids
+
+
+async def timed(plan: list[tuple[str, Callable[[], Awaitable[Any]]]]) -> Run:
+    run = Run()
+    started = time.perf_counter()
+    for kind, action in plan:
+        t0 = time.perf_counter()
+        await action()
+        run.samples.append(Sample(kind, time.perf_counter() - t0))
+    run.wall = time.perf_counter() - started
+    return run
+
+
+@dataclass
+class Comparison:
+    backend: str
+    full: Run
+    echo: Run
+    forms_opened: int
+
+    @property
+    def ratio(self) -> float:
+        return self.full.rate / self.echo.rate if self.echo.rate else 0.0
+
+    def lines(self) -> list[str]:
+        out = [
+            f"  throughput ({self.backend}): full dispatcher {self.full.rate:,.0f} updates/s, "
+            f"echo bot {self.echo.rate:,.0f} updates/s → ratio {self.ratio:.3f}",
+        ]
+        echo_p50 = statistics.median(self.echo.times()) * 1000
+        for kind in KINDS:
+            times = self.full.times(kind)
+            if not times:
+                out.append(f"    {kind:<6} not measured (no form could be opened)")
+                continue
+            p50 = percentile(times, 50) * 1000
+            p99 = percentile(times, 99) * 1000
+            out.append(
+                f"    {kind:<6} p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  "
+                f"(= {p50 / echo_p50:5.1f}× / {p99 / echo_p50:5.1f}× the echo p50 "
+                f"{echo_p50:.2f} ms, n={len(times)})"
+            )
+        return out
+
+
+async def compare(
+    engine: AsyncEngine, backend: str, *, updates: int = 600, residents: int = 50, rounds: int = 3
+) -> Comparison:
+    """The full Dispatcher against the echo bot on the same updates; best of ``rounds``."""
+    pool = create_session_pool(engine)
+    settings = Settings(
+        bot_token=TOKEN,  # type: ignore[arg-type]
+        database_url=str(engine.url.render_as_string(hide_password=False)),
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    users, measure_ids = await load_residents(pool, residents)
+    full_dp = create_dispatcher(settings, pool, create_i18n("ru"), run_background=False)
+    full_bot = make_bot(RecordingSession())
+    full = Workload(full_dp, full_bot, users, measure_ids)
+    opened = await full.open_forms()
+    echo_dp = echo_dispatcher()
+    echo = Workload(echo_dp, make_bot(RecordingSession()), users, measure_ids)
+    echo.forms = {uid: (None, {}) for uid in full.forms}
+
+    # warm-up: caches, prepared statements, the connection pool
+    await timed(full.actions(60))
+    await timed(echo.actions(60))
+    best_full: Run | None = None
+    best_echo: Run | None = None
+    for _ in range(rounds):
+        # interleaved so that a noisy neighbour hurts both sides alike
+        echo_run = await timed(echo.actions(updates))
+        full_run = await timed(full.actions(updates))
+        if best_echo is None or echo_run.rate > best_echo.rate:
+            best_echo = echo_run
+        if best_full is None or full_run.rate > best_full.rate:
+            best_full = full_run
+        _trim(full_bot)
+    assert best_full is not None and best_echo is not None
+    return Comparison(backend, best_full, best_echo, opened)
+
+
+def _trim(bot: Bot) -> None:
+    session = bot.session
+    if isinstance(session, RecordingSession):
+        session.requests.clear()
