@@ -26,6 +26,7 @@ from bot.formatting import fmt_datetime
 from bot.keyboards.common import clamp_page
 from bot.keyboards.moderation import (
     AGENDA_PAGE,
+    DEPARTMENTS_PAGE,
     QUEUE_PAGE,
     AcceptStep,
     MergeStep,
@@ -320,7 +321,7 @@ async def accept_flow(
         return
     if callback_data.step == AcceptStep.DEPARTMENTS:
         departments = await mod.departments(session)
-        page = clamp_page(callback_data.page, len(departments), 8)
+        page = clamp_page(callback_data.page, len(departments), DEPARTMENTS_PAGE)
         await show(
             query,
             _("Choose the department that will answer {ref}:").format(ref=ref_of(question)),
