@@ -345,7 +345,7 @@ def render_lines(
                 lines.append(
                     "• "
                     + _("{category} – {count} ({percent})").format(
-                        category=html.quote(row.category.name(locale)),
+                        category=html.quote(report_name(row.category.name(locale), locale)),
                         count=row.count,
                         percent=format_percent(row.percent, locale),
                     )
@@ -433,6 +433,13 @@ def render_lines(
                 )
             departments.append(parts[0] + ": " + "; ".join(parts[1:]))
     return lines, departments
+
+
+def report_name(name: str, locale: str) -> str:
+    """Category names as the akimat's reports write them mid-sentence: ``жилищные отношения``."""
+    if locale in {"ru", "kk"} and name[:1].isupper() and not name[1:2].isupper():
+        return name[:1].lower() + name[1:]
+    return name
 
 
 def _figure(value: int | None) -> str:
