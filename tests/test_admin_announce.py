@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from aiogram.types import MessageEntity, Update
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.entities import District, Notification, User
 from tests.conftest import ADMIN_ID, onboard
-from tests.harness import BotClient, alerts, last_message
+from tests.harness import BotClient, _update_ids, alerts, last_message
 
 
 @pytest.fixture
@@ -112,3 +113,20 @@ async def test_residents_cannot_announce(
     sent = await resident.send("Hello everyone")
     assert "Preview" not in last_message(sent).text
     assert await queued(session) == []
+
+
+async def test_telegram_formatting_is_kept_and_everything_else_escaped(
+    admin: BotClient, session: AsyncSession, residents: dict[str, int]
+) -> None:
+    sent = await admin.send("/admin")
+    sent = await admin.click(last_message(sent), "Announcement")
+    await admin.click(last_message(sent), "Medeu")
+    text = "Важно: приём 5 < 6 & завтра"
+    bold = MessageEntity(type="bold", offset=0, length=5)
+    message = admin._message(text=text, entities=[bold])
+    sent = await admin.feed(Update(update_id=next(_update_ids), message=message))
+    assert "Recipients: Medeu District, 1 people." in last_message(sent).text
+    await admin.click(last_message(sent), "Send")
+    (row,) = await queued(session)
+    assert row.chat_id == residents["medeu"]
+    assert row.text.endswith("<b>Важно</b>: приём 5 &lt; 6 &amp; завтра")
