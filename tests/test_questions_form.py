@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 
 import pytest
+import time_machine
 from aiogram.methods import EditMessageReplyMarkup
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -763,3 +764,23 @@ async def test_reference_numbers_under_concurrency(
     assert sorted(refs) == [f"AL-{n:04d}" for n in range(1, 9)]
     count = (await session.execute(select(func.count(Question.id)))).scalar_one()
     assert count == 8
+
+
+async def test_intake_closes_while_time_passes(
+    client: BotClient, session: AsyncSession, session_pool: async_sessionmaker[AsyncSession]
+) -> None:
+    """The same meeting takes questions until its deadline; after it they wait for the next."""
+    meeting_id = await add_meeting(session_pool, days=5, intake_days=3)
+    await onboard(client, "en")
+    await ask(client, session, "Asked in time: the lights in the yard are broken.", "en")
+    with time_machine.travel(utcnow() + dt.timedelta(days=4), tick=True):
+        sent = await client.send("📅 Next meeting")
+        assert "no longer accepted" in last_message(sent).text
+        sent = await ask(client, session, "Asked too late: the bench in the park is broken.", "en")
+        assert "kept for the district's next meeting" in last_message(sent).text
+    with time_machine.travel(utcnow() + dt.timedelta(days=6), tick=True):
+        sent = await client.send("📅 Next meeting")
+        assert "No meeting of the akim" in last_message(sent).text
+    first, late = await all_questions(session)
+    assert first.meeting_id == meeting_id and late.meeting_id is None
+    assert (first.ref, late.ref) == ("AL-0001", "AL-0002")
