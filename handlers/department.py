@@ -1240,7 +1240,6 @@ async def _notify_dispute(
             reply_markup=keyboard.as_markup(),
             photo=photo,
             is_group=recipient.is_group,
-            quiet_hours=False,
         )
 
 
@@ -1361,7 +1360,7 @@ async def _inbox_page(
     return "\n".join(lines), markup
 
 
-@router.callback_query(InboxCb.filter())
+@router.callback_query(InboxCb.filter(F.q.in_(deps.INBOX_QUEUES)))
 async def show_inbox(
     query: CallbackQuery,
     callback_data: InboxCb,

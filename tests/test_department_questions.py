@@ -189,6 +189,10 @@ async def test_return_to_the_akimat_with_a_reason(
     assert "🆕 new: 0" in last_message(sent).text
     sent = await official.press(f"dq:{question_id}:t")
     assert "no longer new" in alerts(sent)[0]
+    # returned questions are the admins' business: a forged tab is an outdated button
+    dep = await department_id(session_pool, "energy_water")
+    sent = await official.press(f"di:{dep}:returned:0")
+    assert "out of date" in alerts(sent)[0]
 
 
 async def test_inbox_pages_and_member_of_two_departments_chooses(
