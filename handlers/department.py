@@ -94,6 +94,7 @@ from models.entities import (
     Question,
     User,
 )
+from models.follows import measure_followers
 from models.measures import record_change
 from models.permissions import (
     acting_department_for_measure,
@@ -761,8 +762,6 @@ async def queue_done_check(
     """Followers hear that the measure is done and are asked "is it really done?".
 
     It replaces the ordinary update message (same dedup key), so nobody gets two."""
-    from models.follows import measure_followers
-
     count = 0
     for follower in await measure_followers(session, measure.id):
         if follower.id == exclude_user_id:
