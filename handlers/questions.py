@@ -64,6 +64,7 @@ from models.questions import (
     TEXT_MIN,
     SupportResult,
     Target,
+    attach_waiting_questions,
     can_support,
     categories,
     categories_by_id,
@@ -969,6 +970,10 @@ async def send_question(
         text = _duplicate_text(duplicate) if duplicate is not None else _limit_text(limit)
         await send_main_menu(query.message, session, user, is_admin, text)
         return
+    if target.meeting is not None:
+        # Questions kept while no meeting took them go to this one now (the admin area does
+        # the same when it schedules a meeting).
+        await attach_waiting_questions(session, target.meeting)
     question = await create_question(
         session,
         district_id=district_id,

@@ -784,3 +784,9 @@ async def test_intake_closes_while_time_passes(
     first, late = await all_questions(session)
     assert first.meeting_id == meeting_id and late.meeting_id is None
     assert (first.ref, late.ref) == ("AL-0001", "AL-0002")
+    # a question sent once the next meeting is scheduled takes the waiting one along
+    later = await add_meeting(session_pool, days=30)
+    with time_machine.travel(utcnow() + dt.timedelta(days=4), tick=True):
+        await ask(client, session, "Asked for the next meeting: potholes on our street.", "en")
+    first, late, new = await all_questions(session)
+    assert (first.meeting_id, late.meeting_id, new.meeting_id) == (meeting_id, later, later)
