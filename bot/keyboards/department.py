@@ -386,7 +386,10 @@ def admin_fields_keyboard(dep: int, labels: Sequence[str]) -> InlineKeyboardMark
         builder.button(
             text=text, callback_data=DeptAdminCb(act=DeptAdminAct.FIELD, dep=dep, arg=index)
         )
-    builder.button(text=_("◀️ Back to the department"), callback_data=DeptAdminCb(act=DeptAdminAct.VIEW, dep=dep))
+    builder.button(
+        text=_("◀️ Back to the department"),
+        callback_data=DeptAdminCb(act=DeptAdminAct.VIEW, dep=dep),
+    )
     builder.adjust(3, 3, 1)
     return builder.as_markup()
 
@@ -399,7 +402,10 @@ def admin_members_keyboard(dep: int, members: Sequence[User]) -> InlineKeyboardM
             text=truncate(f"❌ {name}", 60),
             callback_data=DeptAdminCb(act=DeptAdminAct.DEL_MEMBER, dep=dep, arg=member.id),
         )
-    builder.button(text=_("◀️ Back to the department"), callback_data=DeptAdminCb(act=DeptAdminAct.VIEW, dep=dep))
+    builder.button(
+        text=_("◀️ Back to the department"),
+        callback_data=DeptAdminCb(act=DeptAdminAct.VIEW, dep=dep),
+    )
     builder.adjust(1)
     return builder.as_markup()
 
@@ -411,6 +417,9 @@ def admin_chats_keyboard(dep: int, chats: Sequence[DepartmentChat]) -> InlineKey
             text=truncate(f"❌ {chat.title or chat.chat_id}", 60),
             callback_data=DeptAdminCb(act=DeptAdminAct.DEL_CHAT, dep=dep, arg=chat.id),
         )
-    builder.button(text=_("◀️ Back to the department"), callback_data=DeptAdminCb(act=DeptAdminAct.VIEW, dep=dep))
+    builder.button(
+        text=_("◀️ Back to the department"),
+        callback_data=DeptAdminCb(act=DeptAdminAct.VIEW, dep=dep),
+    )
     builder.adjust(1)
     return builder.as_markup()
