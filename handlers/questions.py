@@ -89,6 +89,9 @@ router: Final[Router] = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
 
 MY_PER_PAGE = 5
+# (question text, answer, reject reason) lengths on a "my questions" page, longest first.
+MY_TRUNCATION = ((300, 600, 300), (200, 350, 150), (120, 200, 100))
+PAGE_BUDGET = 3900  # characters of HTML; what the user sees is never longer
 SUPPORT_PER_PAGE = 5
 EOTINISH_URL = "https://eotinish.kz"
 
@@ -497,41 +500,51 @@ async def _my_questions_page(
     meetings = await meetings_by_id(
         session, {q.meeting_id for q in items if q.meeting_id is not None}
     )
-    blocks = [_("🗂 <b>My questions</b> ({count})").format(count=total)]
-    for question in items:
-        category = cats.get(question.category_id)
-        head = " · ".join(
-            [
-                f"<b>{html.quote(question.ref or f'#{question.id}')}</b>",
-                fmt_date(to_local(question.created_at).date(), locale, "medium"),
-                html.quote(category.short(locale)) if category else "—",
+    header = _("🗂 <b>My questions</b> ({count})").format(count=total)
+    # Long texts, answers and reasons are cut shorter until the page fits one message.
+    for text_max, answer_max, reason_max in MY_TRUNCATION:
+        blocks = [header]
+        for question in items:
+            category = cats.get(question.category_id)
+            head = " · ".join(
+                [
+                    f"<b>{html.quote(question.ref or f'#{question.id}')}</b>",
+                    fmt_date(to_local(question.created_at).date(), locale, "medium"),
+                    html.quote(category.short(locale)) if category else "—",
+                ]
+            )
+            lines = [
+                head,
+                _("Status: {status}").format(status=question_label(i18n, question.status, locale)),
+                f"<i>{html.quote(truncate(question.text, text_max))}</i>",
             ]
-        )
-        lines = [
-            head,
-            _("Status: {status}").format(status=question_label(i18n, question.status, locale)),
-            f"<i>{html.quote(truncate(question.text, 300))}</i>",
-        ]
-        meeting = meetings.get(question.meeting_id or 0)
-        if meeting is not None:
-            lines.append(_("Meeting: {date}").format(date=fmt_datetime(meeting.starts_at, locale)))
-        else:
-            lines.append(_("Meeting: the district's next meeting"))
-        if question.supporters:
-            lines.append(_("Supported by: {count}").format(count=question.supporters))
-        if question.status == QuestionStatus.REJECTED and question.reject_reason:
-            lines.append(
-                _("Reason: {reason}").format(
-                    reason=html.quote(truncate(question.reject_reason, 300))
+            meeting = meetings.get(question.meeting_id or 0)
+            if meeting is not None:
+                lines.append(
+                    _("Meeting: {date}").format(date=fmt_datetime(meeting.starts_at, locale))
                 )
-            )
-        if question.answer:
-            lines.append(
-                _("Answer: {answer}").format(answer=html.quote(truncate(question.answer, 500)))
-            )
-        blocks.append("\n".join(lines))
+            else:
+                lines.append(_("Meeting: the district's next meeting"))
+            if question.supporters:
+                lines.append(_("Supported by: {count}").format(count=question.supporters))
+            if question.status == QuestionStatus.REJECTED and question.reject_reason:
+                lines.append(
+                    _("Reason: {reason}").format(
+                        reason=html.quote(truncate(question.reject_reason, reason_max))
+                    )
+                )
+            if question.answer:
+                lines.append(
+                    _("Answer: {answer}").format(
+                        answer=html.quote(truncate(question.answer, answer_max))
+                    )
+                )
+            blocks.append("\n".join(lines))
+        text = "\n\n".join(blocks)
+        if len(text) <= PAGE_BUDGET:
+            break
     markup = my_questions_keyboard(page, page_count(total, MY_PER_PAGE))
-    return "\n\n".join(blocks), markup
+    return text, markup
 
 
 @router.message(StateFilter(None), Command("myquestions"))
@@ -591,7 +604,9 @@ async def _support_page(
         )
         lines.append(html.quote(truncate(question.text, 500)))
         if question.show_name and question.author_name:
-            lines.append(_("Asked by {name}").format(name=html.quote(question.author_name)))
+            lines.append(
+                _("Asked by {name}").format(name=html.quote(truncate(question.author_name, 60)))
+            )
         if question.author_id == user.id:
             lines.append(_("(your question)"))
     mine = await supported_ids(session, user.id, [q.id for q in items])

@@ -181,3 +181,30 @@ async def test_author_is_notified_when_status_changes(
     assert note.chat_id == client.user_id
     assert "AL-0001" in note.text and "&lt;сұрақ&gt;" in note.text
     assert "Мәртебесі" in note.text
+
+
+async def test_long_answers_still_fit_one_message(
+    client: BotClient, session: AsyncSession, session_pool: async_sessionmaker[AsyncSession]
+) -> None:
+    meeting_id = await add_meeting(session_pool)
+    await onboard(client, "kk")
+    user = await profile(session, client.user_id)
+    district = await district_by_slug(session)
+    for n in range(5):
+        question = await create_question(
+            session,
+            district_id=district.id,
+            category_id=1,
+            text=f"{n} " + "<b>&" * 700,
+            meeting_id=meeting_id,
+            author=user,
+        )
+        question.status = QuestionStatus.REJECTED if n % 2 else QuestionStatus.DONE
+        question.reject_reason = "Себебі & <i>" * 100
+        question.answer = "Жауап <script> & " * 250
+    await session.commit()
+    sent = await client.send(MINE["kk"])
+    page = last_message(sent)  # the recording session refuses what Telegram would refuse
+    assert "Менің сұрақтарым" in page.text
+    assert len(page.text) <= 4096
+    assert "<script>" in page.text and "Себебі & <i>" in page.text
