@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,20 +33,26 @@ async def follows_of(session: AsyncSession, tg_id: int) -> list[Follow]:
     return list(result.scalars())
 
 
-@pytest.mark.parametrize(
-    ("locale", "follow", "unfollow"),
-    [("ru", "🔔 Следить", "🔕 Отписаться"), ("kk", "🔔 Бақылау", "🔕 Бақылауды тоқтату"),
-     ("en", "🔔 Follow", "🔕 Unfollow")],
-)  # fmt: skip
-async def test_follow_and_unfollow_a_measure_from_its_card(
+async def test_follow_and_unfollow_a_measure_from_its_card_in_each_language(
+    make_client: Callable[..., BotClient], session: AsyncSession, demo: int
+) -> None:
+    buttons = {
+        "ru": ("🔔 Следить", "🔕 Отписаться"),
+        "kk": ("🔔 Бақылау", "🔕 Бақылауды тоқтату"),
+        "en": ("🔔 Follow", "🔕 Unfollow"),
+    }
+    for locale, (follow, unfollow) in buttons.items():
+        await _follow_and_unfollow(make_client, session, locale, follow, unfollow)
+
+
+async def _follow_and_unfollow(
     make_client: Callable[..., BotClient],
     session: AsyncSession,
-    demo: int,
     locale: str,
     follow: str,
     unfollow: str,
 ) -> None:
-    client = make_client(user_id=7100 + len(locale), language_code=locale)
+    client = make_client(user_id=7100 + ("ru", "kk", "en").index(locale), language_code=locale)
     await onboard(client, locale)
     measure_id = await measure_id_like(session, "детского сада №7")
     sent = await client.press(OpenMeasureCb(id=measure_id).pack())
@@ -118,18 +123,20 @@ async def test_follow_a_district_and_list_and_unfollow_everything(
     assert "not following" in alerts(sent)[0]
 
 
-@pytest.mark.parametrize(
-    ("locale", "empty"),
-    [("ru", "Вы пока ни на что не подписаны"), ("kk", "Сіз әзірге ештеңені бақыламайсыз")],
-)
 async def test_following_menu_button_in_each_language(
-    make_client: Callable[..., BotClient], demo: int, locale: str, empty: str
+    make_client: Callable[..., BotClient], demo: int
 ) -> None:
-    client = make_client(user_id=7200 + len(locale), language_code=locale)
-    await onboard(client, locale)
-    sent = await client.send(FOLLOWING[locale])
-    assert empty in last_message(sent).text
-    assert len(last_message(sent).buttons) == 1  # browse commitments
+    empty_texts = {
+        "ru": "Вы пока ни на что не подписаны",
+        "kk": "Сіз әзірге ештеңені бақыламайсыз",
+        "en": "You do not follow anything yet",
+    }
+    for locale, empty in empty_texts.items():
+        client = make_client(user_id=7200 + ("ru", "kk", "en").index(locale), language_code=locale)
+        await onboard(client, locale)
+        sent = await client.send(FOLLOWING[locale])
+        assert empty in last_message(sent).text
+        assert len(last_message(sent).buttons) == 1  # browse commitments
 
 
 async def test_status_change_queues_one_notification_per_follower(
