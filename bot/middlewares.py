@@ -16,6 +16,7 @@ from aiogram.types import TelegramObject, Update
 from aiogram.types import User as TgUser
 from aiogram.utils.i18n import I18n
 from sqlalchemy import inspect
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
@@ -37,11 +38,22 @@ class DbSessionMiddleware(BaseMiddleware):
         self.session_pool = session_pool
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        async with self.session_pool() as session:
-            data["session"] = session
-            result = await handler(event, data)
-            await session.commit()
-            return result
+        try:
+            async with self.session_pool() as session:
+                data["session"] = session
+                result = await handler(event, data)
+                await session.commit()
+                return result
+        except (SQLAlchemyError, OSError):
+            # Handlers' errors are answered inside (ErrorsMiddleware); what reaches here failed
+            # while loading the profile, committing or closing: the database is unreachable for
+            # the moment. Log it and apologise like any other error; the next update retries.
+            logger.exception("Database unavailable while processing update %s", _update_id(event))
+            i18n = data.get("i18n")
+            if isinstance(i18n, I18n):
+                errors = ErrorsMiddleware(i18n)
+                await errors._apologise(event, data, errors._locale(data))
+            return None
 
 
 class UserMiddleware(BaseMiddleware):
