@@ -78,6 +78,11 @@ from models.text import truncate
 router: Final[Router] = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
 
+# Ids are 32-bit in both databases: a forged larger one is a stale button (the fallback answers
+# it), not a database error. Page numbers carried along for "back" are kept small.
+MAX_ID = 2**31 - 1
+MAX_PAGE = 9999
+VALID_ID = (F.id > 0) & (F.id <= MAX_ID)
 SEARCH_KEY = "resident_search"  # the last search query, kept in the FSM data (not a state)
 INLINE_PER_PAGE = 20
 
@@ -100,6 +105,10 @@ async def _show(query: CallbackQuery, bot: Bot, text: str, markup: InlineKeyboar
         return
     chat_id = message.chat.id if message is not None else query.from_user.id
     await bot.send_message(chat_id, text, reply_markup=markup)
+
+
+def _nav(src: Src, page: int, dp: int) -> CardNav:
+    return CardNav(src, min(max(page, 0), MAX_PAGE), min(max(dp, 0), MAX_PAGE))
 
 
 def _gone(callback_answer: CallbackAnswer, text: str) -> None:
@@ -145,7 +154,7 @@ async def show_overview(query: CallbackQuery, session: AsyncSession, user: User,
     await _show(query, bot, text, markup)
 
 
-@router.callback_query(DistrictPageCb.filter())
+@router.callback_query(DistrictPageCb.filter(VALID_ID))
 async def show_district(
     query: CallbackQuery,
     callback_data: DistrictPageCb,
@@ -165,7 +174,7 @@ async def show_district(
     await _show(query, bot, text, markup)
 
 
-@router.callback_query(MeetingCb.filter())
+@router.callback_query(MeetingCb.filter(VALID_ID))
 async def show_meeting(
     query: CallbackQuery,
     callback_data: MeetingCb,
@@ -181,7 +190,7 @@ async def show_meeting(
         _gone(callback_answer, _("This meeting no longer exists. Please open the list again."))
         return
     _page_moved(callback_answer, callback_data.page, page.page)
-    text, markup = meeting_view(page, _locale(user), max(callback_data.dp, 0))
+    text, markup = meeting_view(page, _locale(user), _nav(Src.MEETING, 0, callback_data.dp).dp)
     await _show(query, bot, text, markup)
 
 
@@ -202,7 +211,7 @@ async def _card(
     return render_card(card, _locale(user), local_today(), nav)
 
 
-@router.callback_query(CardCb.filter())
+@router.callback_query(CardCb.filter(VALID_ID))
 async def show_card(
     query: CallbackQuery,
     callback_data: CardCb,
@@ -212,7 +221,7 @@ async def show_card(
     bot: Bot,
     callback_answer: CallbackAnswer,
 ) -> None:
-    nav = CardNav(callback_data.src, max(callback_data.page, 0), max(callback_data.dp, 0))
+    nav = _nav(callback_data.src, callback_data.page, callback_data.dp)
     view = await _card(session, user, is_admin, callback_data.id, nav)
     if view is None:
         _gone(callback_answer, _(MEASURE_GONE))
@@ -220,7 +229,7 @@ async def show_card(
     await _show(query, bot, *view)
 
 
-@router.callback_query(OpenMeasureCb.filter())
+@router.callback_query(OpenMeasureCb.filter(VALID_ID))
 async def open_card(
     query: CallbackQuery,
     callback_data: OpenMeasureCb,
@@ -240,7 +249,7 @@ async def open_card(
     await bot.send_message(chat_id, text, reply_markup=markup)
 
 
-@router.message(CommandStart(deep_link=True, magic=F.args.regexp(r"^m\d{1,12}$")))
+@router.message(CommandStart(deep_link=True, magic=F.args.regexp(r"^m\d{1,9}$")))
 async def open_card_from_link(
     message: Message,
     command: CommandObject,
@@ -261,7 +270,7 @@ async def open_card_from_link(
         await start(message, session, user, is_admin, state)
 
 
-@router.callback_query(HistoryCb.filter())
+@router.callback_query(HistoryCb.filter(VALID_ID))
 async def show_history(
     query: CallbackQuery,
     callback_data: HistoryCb,
@@ -277,12 +286,12 @@ async def show_history(
         _gone(callback_answer, _(MEASURE_GONE))
         return
     _page_moved(callback_answer, callback_data.hp, history.page)
-    nav = CardNav(callback_data.src, max(callback_data.page, 0), max(callback_data.dp, 0))
+    nav = _nav(callback_data.src, callback_data.page, callback_data.dp)
     text, markup = history_view(history, _locale(user), nav)
     await _show(query, bot, text, markup)
 
 
-@router.callback_query(ProofCb.filter())
+@router.callback_query(ProofCb.filter(VALID_ID))
 async def send_proof(
     query: CallbackQuery,
     callback_data: ProofCb,
@@ -305,7 +314,7 @@ async def send_proof(
 # --- follows -----------------------------------------------------------------------------------
 
 
-@router.callback_query(CardFollowCb.filter())
+@router.callback_query(CardFollowCb.filter(VALID_ID))
 async def toggle_measure_follow(
     query: CallbackQuery,
     callback_data: CardFollowCb,
@@ -326,13 +335,13 @@ async def toggle_measure_follow(
         answer = _("🔕 You no longer follow this commitment.")
     await session.commit()
     callback_answer.text = answer
-    nav = CardNav(callback_data.src, max(callback_data.page, 0), max(callback_data.dp, 0))
+    nav = _nav(callback_data.src, callback_data.page, callback_data.dp)
     view = await _card(session, user, is_admin, callback_data.id, nav)
     if view is not None:
         await _show(query, bot, *view)
 
 
-@router.callback_query(DistrictFollowCb.filter())
+@router.callback_query(DistrictFollowCb.filter(VALID_ID))
 async def toggle_district_follow(
     query: CallbackQuery,
     callback_data: DistrictFollowCb,
@@ -390,7 +399,7 @@ async def page_following(
     await _show(query, bot, *view)
 
 
-@router.callback_query(UnfollowCb.filter())
+@router.callback_query(UnfollowCb.filter(VALID_ID))
 async def unfollow_from_list(
     query: CallbackQuery,
     callback_data: UnfollowCb,

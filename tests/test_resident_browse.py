@@ -307,6 +307,14 @@ async def test_forged_and_stale_buttons_change_nothing(
         "rg:999999:1:0",
         "rx:999999",
         "rc:not-a-number",
+        # beyond the databases' 32-bit ids and with absurd pages: still a polite answer
+        "rc:99999999999999:m:0:0",
+        "om:99999999999999",
+        "ru:m:99999999999999:0",
+        "rf:99999999999999:1:m:0:0",
+        "rm:99999999999999:0",
+        "rh:99999999999999:0:n:0:0",
+        "rx:-5",
     ):
         sent = await client.press(data)
         assert alerts(sent), data
@@ -315,6 +323,15 @@ async def test_forged_and_stale_buttons_change_nothing(
     from models.entities import Follow
 
     assert (await session.execute(select(Follow))).first() is None
+
+    # a forged huge page to go back to is kept small, so the buttons stay within 64 bytes
+    measure_id = await kindergarten_id(session)
+    sent = await client.press(f"rc:{measure_id}:m:{'9' * 30}:{'9' * 30}")
+    assert "сейсмоусиления" in last_message(sent).text
+    sent = await client.press(f"rn:{demo}:{'9' * 30}:{'9' * 30}")
+    assert "Инженерные сети" not in last_message(sent).text  # the last page
+    sent = await client.send("/start m99999999999999")
+    assert "Kezdesu" in last_message(sent).text  # an unknown payload: a plain /start
 
 
 async def test_city_overview(client: BotClient, session: AsyncSession, demo: int) -> None:
