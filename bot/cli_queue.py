@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.config import Settings
 from models.db import create_engine, create_session_pool
-from scheduler.delivery import due_now, oldest_pending, queue_counts
+from scheduler.delivery import due_now, oldest_pending, queue_counts, recent_failures
 
 
 def register(subparsers: Any) -> None:
@@ -41,6 +41,7 @@ async def show_queue(settings: Settings, args: argparse.Namespace) -> int:
             counts = await queue_counts(session)
             oldest = await oldest_pending(session)
             due = await due_now(session, dt.datetime.now(dt.UTC))
+            failures = await recent_failures(session, 5)
     finally:
         await engine.dispose()
     waiting = counts["pending"] + counts["sending"]
@@ -59,4 +60,11 @@ async def show_queue(settings: Settings, args: argparse.Namespace) -> int:
         print(  # noqa: T201
             f"oldest pending: {format_age(age)} (queued {oldest:%Y-%m-%d %H:%M:%S} UTC)"
         )
+    if failures:
+        print("latest failures:")  # noqa: T201
+        for row in failures:
+            error = (row.last_error or "").replace("\n", " ")[:150]
+            print(  # noqa: T201
+                f"  #{row.id} {row.kind} to {row.chat_id}, {row.attempts} attempts: {error}"
+            )
     return 0

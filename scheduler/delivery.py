@@ -768,3 +768,14 @@ async def due_now(session: AsyncSession, now: dt.datetime) -> int:
         )
     )
     return int(result.scalar() or 0)
+
+
+async def recent_failures(session: AsyncSession, limit: int) -> list[Notification]:
+    """The latest rows that failed for good, with their kept error."""
+    result = await session.execute(
+        select(Notification)
+        .where(Notification.status == NotificationStatus.FAILED)
+        .order_by(Notification.id.desc())
+        .limit(limit)
+    )
+    return list(result.scalars())

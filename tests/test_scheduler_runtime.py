@@ -21,6 +21,7 @@ from scheduler.runtime import RUNTIME_KEY, Background, create_scheduler
 from tests.harness import RecordingSession
 
 ALMATY = ZoneInfo("Asia/Almaty")
+BAD_GATEWAY = "TelegramServerError: Bad Gateway"
 
 
 def test_jobs_are_registered_in_almaty_time_with_safe_defaults(i18n: CatalogI18n) -> None:
@@ -104,6 +105,8 @@ async def _fill_queue(url: str) -> None:
                     Notification(
                         chat_id=100 + n, text="x", kind="test", status=status,
                         created_at=now - dt.timedelta(seconds=age), not_before=now,
+                        attempts=6 if status == "failed" else 0,
+                        last_error=BAD_GATEWAY if status == "failed" else None,
                     )
                 )  # fmt: skip
             await session.commit()
@@ -123,6 +126,7 @@ def test_queue_command_prints_counts_and_oldest_pending_age(
     assert "failed: 1" in out
     assert "dropped: 0" in out
     assert "oldest pending: 2h 0m" in out
+    assert "to 103, 6 attempts: TelegramServerError: Bad Gateway" in out
 
 
 def test_queue_command_on_an_empty_queue(
