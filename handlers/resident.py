@@ -54,6 +54,7 @@ from bot.keyboards.resident import (
     SearchCb,
     Src,
     UnfollowCb,
+    View,
     compact_card,
     compact_description,
     district_view,
@@ -199,7 +200,7 @@ async def show_meeting(
 
 async def _card(
     session: AsyncSession, user: User, is_admin: bool, measure_id: int, nav: CardNav
-) -> tuple[str, InlineKeyboardMarkup] | None:
+) -> View | None:
     card = await commitments.load_card(session, measure_id, user=user, is_admin=is_admin)
     if card is None:
         return None
@@ -366,9 +367,6 @@ async def toggle_district_follow(
     )
     if page is not None:
         await _show(query, bot, *district_view(page, _locale(user)))
-
-
-View = tuple[str, InlineKeyboardMarkup]
 
 
 async def _following(session: AsyncSession, user: User, page: int) -> tuple[int, View]:
