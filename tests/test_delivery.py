@@ -445,3 +445,49 @@ async def test_the_delivery_benchmark_runs_without_429() -> None:
     # A short run pays a few seconds of tail (its last messages wait for their chat's limit);
     # 10,000 messages reach 0.95 and more (python -m bench.delivery).
     assert result["ratio"] >= 0.6
+
+
+class BlockingClock(VirtualClock):
+    """Long waits block for real, so a test can stop the worker in the middle of one."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        super().__init__(start)
+        self.waiting = asyncio.Event()
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds >= 5:
+            self.waiting.set()
+            await asyncio.Event().wait()
+        await super().sleep(seconds)
+
+
+async def test_stopped_while_waiting_out_a_429_the_message_goes_back_to_the_queue(
+    session: AsyncSession, session_pool: Any, settings: Settings, timed: TimedSession
+) -> None:
+    await queue(session, 701, "Waiting out a flood")
+    await session.commit()
+    clock = BlockingClock(NOON)
+    timed.fail_next(SendMessage, 429, "Too Many Requests: retry after 30", {"retry_after": 30})
+    task = asyncio.create_task(make_worker(timed, session_pool, settings, clock).drain())
+    await clock.waiting.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    row = await row_for(session, "Waiting out a flood")
+    assert (row.status, row.claimed_by, row.attempts) == ("pending", None, 0)
+
+    await make_worker(timed, session_pool, settings, VirtualClock(start=NOON)).drain()
+    assert [c for _t, c in timed.accepted()] == [701]
+
+
+async def test_a_very_long_429_puts_the_message_back_with_a_later_time(
+    session: AsyncSession, session_pool: Any, settings: Settings, clock: VirtualClock,
+    timed: TimedSession,
+) -> None:  # fmt: skip
+    await queue(session, 702, "Long flood")
+    await session.commit()
+    timed.fail_next(SendMessage, 429, "Too Many Requests: retry after 600", {"retry_after": 600})
+    await make_worker(timed, session_pool, settings, clock).drain()
+    row = await row_for(session, "Long flood")
+    assert (row.status, row.attempts) == ("pending", 0)
+    assert row.not_before == NOON + dt.timedelta(seconds=600)
