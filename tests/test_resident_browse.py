@@ -533,3 +533,21 @@ async def test_open_card_from_a_group_reminder_in_the_pressers_language(
     assert "Status:" in card.text
     assert "August 31, 2022" in card.text
     assert "Almaty City Department of Education" in card.text
+
+
+async def test_render_card_is_reusable_without_navigation(
+    session: AsyncSession, i18n: Any, demo: int
+) -> None:
+    """Other areas load a card with ``load_card`` and render it with ``render_card``."""
+    from bot.keyboards.resident import render_card
+
+    measure_id = await kindergarten_id(session)
+    card = await commitments.load_card(session, measure_id, is_admin=True)
+    assert card is not None
+    with i18n.context(), i18n.use_locale("kk"):
+        text, markup = render_card(card, "kk", dt.date(2022, 8, 30), nav=None)
+    assert "1 күн қалды" in text
+    assert format_date(dt.date(2022, 8, 31), "long", locale="kk") in text
+    buttons = [b.text for row in markup.inline_keyboard for b in row]
+    assert "⬅️ Артқа" not in buttons  # no "back" without navigation
+    assert any("📝" in b for b in buttons)  # an admin may report progress
