@@ -126,7 +126,7 @@ def render_digest(i18n: I18n, locale: str, digest: DepartmentDigest, today: dt.d
             _("☀️ <b>Good morning, {department}</b>").format(
                 department=html.quote(digest.department.short(locale))
             ),
-            _("Your digest for {date}.").format(date=fmt_date(today, locale)),
+            _("Your digest for {date}").format(date=fmt_date(today, locale)),
         ]
         for title, measures in (
             (_("🔴 <b>Overdue: {count}</b>"), digest.overdue),

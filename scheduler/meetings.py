@@ -21,6 +21,7 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from aiogram import html
 from aiogram.utils.i18n import I18n
@@ -62,7 +63,13 @@ def meeting_milestones(meeting: Meeting, now: dt.datetime) -> list[tuple[str, dt
 
 
 def render_meeting_reminder(
-    i18n: I18n, locale: str, meeting: Meeting, district: District, kind: str
+    i18n: I18n,
+    locale: str,
+    meeting: Meeting,
+    district: District,
+    kind: str,
+    today: dt.date,
+    tz: ZoneInfo,
 ) -> str:
     with i18n.context(), i18n.use_locale(locale):
         district_name = html.quote(district.name(locale))
@@ -82,11 +89,18 @@ def render_meeting_reminder(
                 ),
             ]
         else:
-            title = (
-                _("📅 <b>Tomorrow: the akim's meeting with residents</b>")
-                if kind == "d1"
-                else _("📅 <b>In 3 days: the akim's meeting with residents</b>")
-            )
+            # Counted in calendar days from the day it is written (a late run says it right).
+            days = (meeting.starts_at.astimezone(tz).date() - today).days
+            if days <= 0:
+                title = _("📅 <b>Today: the akim's meeting with residents</b>")
+            elif days == 1:
+                title = _("📅 <b>Tomorrow: the akim's meeting with residents</b>")
+            else:
+                title = _(
+                    "📅 <b>In {days} day: the akim's meeting with residents</b>",
+                    "📅 <b>In {days} days: the akim's meeting with residents</b>",
+                    days,
+                ).format(days=days)
             lines = [title, district_name]
             lines.append(_("🕒 {when}").format(when=fmt_datetime(meeting.starts_at, locale)))
             if meeting.place:
@@ -102,6 +116,7 @@ async def plan_meeting_reminders(
 ) -> MeetingRun:
     """Queue the meeting reminders due at ``now`` (the caller commits)."""
     run = MeetingRun()
+    today = now.astimezone(settings.tz).date()
     horizon = now + dt.timedelta(days=DAYS_BEFORE)
     meetings = list(
         (
@@ -148,7 +163,9 @@ async def plan_meeting_reminders(
                 session,
                 chat_id=user.tg_id,
                 user_id=user.id,
-                text=render_meeting_reminder(i18n, locale, meeting, district, kind),
+                text=render_meeting_reminder(
+                    i18n, locale, meeting, district, kind, today, settings.tz
+                ),
                 kind="meeting_reminder",
                 dedup_key=f"meeting:{meeting.id}:{kind}:{int(moment.timestamp())}:u{user.id}",
                 not_before=now,

@@ -411,6 +411,9 @@ async def test_meeting_reminders_to_district_followers(
     assert [(r.dedup_key or "").split(":")[2] for r in rows] == ["d1"]
     assert "Tomorrow" in visible_text(rows[0].text)
 
+    # a late run on the day itself (the bot was down) says "today", not "tomorrow"
+    late = await remind(session_pool, i18n, settings, start - dt.timedelta(hours=3))
+    assert late.queued == 0  # the same milestone was sent already
     # moved by a day: the reminders re-arm for the new time
     await session.execute(
         update(Meeting)
@@ -421,12 +424,25 @@ async def test_meeting_reminders_to_district_followers(
     await remind(session_pool, i18n, settings, start + dt.timedelta(hours=1))
     rows = await new_rows(session, seen)
     assert [(r.dedup_key or "").split(":")[2] for r in rows] == ["d1"]
+    assert "Tomorrow" in visible_text(rows[0].text)
+    await remind(session_pool, i18n, settings, start + dt.timedelta(hours=20))  # 11 Oct, 11:00
+    assert await new_rows(session, seen) == []  # d1 for the new time was sent already
+
+    await session.execute(
+        update(Meeting)
+        .where(Meeting.id == meeting["meeting"])
+        .values(starts_at=start + dt.timedelta(days=1, hours=3))
+    )
+    await session.commit()
+    await remind(session_pool, i18n, settings, start + dt.timedelta(hours=20))
+    rows = await new_rows(session, seen)
+    assert "Today" in visible_text(rows[0].text)  # moved to 18:00 the same day: "today"
 
     await session.execute(
         update(Meeting).where(Meeting.id == meeting["meeting"]).values(status="cancelled")
     )
     await session.commit()
-    await remind(session_pool, i18n, settings, start + dt.timedelta(hours=20))
+    await remind(session_pool, i18n, settings, start + dt.timedelta(hours=26))
     assert await new_rows(session, seen) == []
 
 
