@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sys
 from typing import Any
+
+from sqlalchemy.exc import DBAPIError
 
 from bot.config import Settings
 from models.db import create_engine, create_session_pool
@@ -42,6 +45,14 @@ async def show_queue(settings: Settings, args: argparse.Namespace) -> int:
             oldest = await oldest_pending(session)
             due = await due_now(session, dt.datetime.now(dt.UTC))
             failures = await recent_failures(session, 5)
+    except DBAPIError as exc:
+        reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
+        print(  # noqa: T201
+            f"kezdesu: cannot read the queue ({reason}); is DATABASE_URL right, "
+            "and was `kezdesu migrate` run?",
+            file=sys.stderr,
+        )
+        return 1
     finally:
         await engine.dispose()
     waiting = counts["pending"] + counts["sending"]

@@ -143,3 +143,13 @@ def test_queue_command_on_an_empty_queue(
 async def _fill_queue_empty(url: str) -> None:
     engine = create_engine(url)
     await engine.dispose()
+
+
+def test_queue_command_on_a_database_without_tables(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/empty.sqlite3")
+    assert main(["queue"]) == 1
+    err = capsys.readouterr().err
+    assert "kezdesu migrate" in err
+    assert "Traceback" not in err
