@@ -308,7 +308,7 @@ class DeliveryWorker:
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._last_stale_check: float | None = None
-        self._last_summary = ""
+        self._last_summary = self._summary()
         self._dialect: str | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
