@@ -44,8 +44,8 @@ from tests.harness import BotClient
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.NonInteractiveExampleWarning")
 
 # Examples per test run: each example is a short burst of updates (about 6 on average).
-EXAMPLES = {"sqlite": int(os.environ.get("FUZZ_EXAMPLES", "330")), "postgresql": 120}
-MIN_EXAMPLES = 120
+EXAMPLES = {"sqlite": int(os.environ.get("FUZZ_EXAMPLES", "250")), "postgresql": 80}
+MIN_EXAMPLES = 80
 USERS = (7101, 7102, 7103, ADMIN_ID)
 GROUP_ID = -100_777
 
