@@ -15,16 +15,13 @@ import argparse
 import asyncio
 import contextlib
 import importlib
-import inspect
 import os
 import platform
 import time
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench import dispatcher, generate, memory, planner
 from models.db import create_engine
@@ -68,28 +65,16 @@ async def postgres_url(scale: float) -> str | None:
     return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
 
 
-async def _delivery(backend: str, url: str, engine: AsyncEngine, scale: float) -> None:
+async def _delivery() -> None:
+    """The delivery worker's benchmark (bench/delivery.py, the scheduler area's), run once."""
     try:
         module = importlib.import_module("bench.delivery")
     except ModuleNotFoundError:
         print("  delivery: bench/delivery.py is not in this tree (skipped)")
         return
-    run = module.run
-    offered: dict[str, Any] = {
-        "url": url,
-        "database_url": url,
-        "engine": engine,
-        "scale": scale,
-        "backend": backend,
-    }
-    params = inspect.signature(run).parameters
-    kwargs = {k: v for k, v in offered.items() if k in params}
-    result = await run(**kwargs)
-    if isinstance(result, str):
-        print(result)
-    elif isinstance(result, list | tuple):
-        for line in result:
-            print(line)
+    result = await module.run()
+    report = getattr(module, "report", None)
+    print(report(result) if callable(report) and isinstance(result, dict) else result)
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -121,8 +106,6 @@ async def main(args: argparse.Namespace) -> None:
                 baseline, count, timings = await planner.measure(engine, rounds=args.rounds)
                 for line in planner.lines(backend, baseline, count, timings):
                     print(line)
-            if "delivery" in sections:
-                await _delivery(backend, url, engine, args.scale)
         finally:
             await engine.dispose()
         if "memory" in sections:
@@ -131,6 +114,9 @@ async def main(args: argparse.Namespace) -> None:
             )
             for line in memory.lines(backend, bot_peak, echo_peak):
                 print(line)
+    if "delivery" in sections:
+        print("\n[delivery]")
+        await _delivery()
     print(f"\ndone in {time.perf_counter() - started:.0f} s")
 
 

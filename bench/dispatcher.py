@@ -188,7 +188,7 @@ async def load_residents(
             (
                 await session.execute(
                     select(User)
-                    .where(User.tg_id > FIRST_TG_ID + 100, User.district_id.is_not(None))
+                    .where(User.tg_id > FIRST_TG_ID + 50, User.district_id.is_not(None))
                     .order_by(User.id)
                     .limit(count)
                 )
