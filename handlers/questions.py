@@ -808,6 +808,9 @@ async def consent_given(
         )
         return
     user.consent_at = utcnow()
+    # After /forget the profile is nameless until consent is given again.
+    user.full_name = query.from_user.full_name[:300]
+    user.username = query.from_user.username
     await session.commit()
     locale = _now_locale(i18n)
     await query.message.edit_text(

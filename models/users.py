@@ -28,7 +28,10 @@ async def get_or_create_user(
             user = await get_user(session, tg_id)
             assert user is not None
         return user
-    if user.full_name != full_name[:300] or user.username != username:
+    # A profile whose personal data was deleted (/forget: no name, no consent) stays nameless
+    # until the person consents again; otherwise the name follows Telegram's.
+    forgotten = not user.full_name and user.consent_at is None
+    if not forgotten and (user.full_name != full_name[:300] or user.username != username):
         user.full_name = full_name[:300]
         user.username = username
     return user

@@ -135,6 +135,9 @@ async def test_forget_erases_personal_data_and_keeps_questions_anonymised(
     assert "ещё не отправляли" in last_message(sent).text
     sent = await client.send("/start")
     assert "Выберите свой район" in last_message(sent).text
+    # further messages do not write the Telegram name back
+    user = await profile(session, client.user_id)
+    assert user.full_name == "" and user.username is None
 
 
 async def test_forget_can_be_declined_or_cancelled(
