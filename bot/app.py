@@ -83,7 +83,7 @@ def create_dispatcher(
 
 
 async def _on_startup(bot: Bot, i18n: I18n, settings: Settings) -> None:
-    await set_commands(bot, i18n, settings.default_locale)
+    await set_commands(bot, i18n, settings.default_locale, sorted(settings.admin_ids))
 
 
 async def prepare_database(

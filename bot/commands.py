@@ -1,22 +1,38 @@
-"""The command menu shown by Telegram, set once per language at start-up."""
+"""The command menus shown by Telegram, set once per language at start-up.
+
+Three menus: residents' (every private chat), department groups' (every group chat: the
+commands that work there) and the akimat staff's (the private chats of ``ADMIN_IDS``: the
+residents' menu plus the admin commands). Admins granted from the command line see the
+residents' menu; their commands work all the same.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Sequence
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+)
 from aiogram.utils.i18n import I18n
 
 from bot.i18n import N_, SUPPORTED_LOCALES
 
 logger = logging.getLogger(__name__)
 
+Scope = BotCommandScopeAllPrivateChats | BotCommandScopeAllGroupChats | BotCommandScopeChat
+
 COMMANDS = (
     ("start", N_("Start and choose language and district")),
     ("menu", N_("Main menu")),
     ("find", N_("Search commitments")),
+    ("ask", N_("Ask a question before the meeting")),
+    ("myquestions", N_("My questions and their answers")),
     ("following", N_("What I follow")),
     ("settings", N_("Language, district, notifications")),
     ("mydata", N_("What the bot stores about me")),
@@ -25,20 +41,50 @@ COMMANDS = (
     ("help", N_("How the bot works")),
 )
 
+GROUP_COMMANDS = (
+    ("join", N_("Bind this group to a department (invitation code)")),
+    ("measures", N_("The department's measures")),
+    ("inbox", N_("Questions routed to the department")),
+    ("leave", N_("Unbind this group from its department")),
+)
 
-def bot_commands(i18n: I18n, locale: str) -> list[BotCommand]:
+ADMIN_COMMANDS = (
+    ("admin", N_("Admin panel")),
+    ("moderate", N_("Moderation queue")),
+    ("stats", N_("Statistics")),
+    ("export", N_("Export questions and measures")),
+)
+
+
+def bot_commands(
+    i18n: I18n, locale: str, commands: Sequence[tuple[str, str]] = COMMANDS
+) -> list[BotCommand]:
     return [
         BotCommand(command=name, description=i18n.gettext(text, locale=locale))
-        for name, text in COMMANDS
+        for name, text in commands
     ]
 
 
-async def set_commands(bot: Bot, i18n: I18n, default_locale: str) -> None:
+async def set_commands(
+    bot: Bot, i18n: I18n, default_locale: str, admin_ids: Iterable[int] = ()
+) -> None:
     """Per-language command menus; a Bot API server that refuses them is logged and ignored."""
-    scope = BotCommandScopeAllPrivateChats()
-    try:
-        for locale in SUPPORTED_LOCALES:
-            await bot.set_my_commands(bot_commands(i18n, locale), scope=scope, language_code=locale)
-        await bot.set_my_commands(bot_commands(i18n, default_locale), scope=scope)
-    except TelegramAPIError as exc:
-        logger.warning("The Bot API server refused set_my_commands: %s", exc)
+    menus: list[tuple[Scope, Sequence[tuple[str, str]]]] = [
+        (BotCommandScopeAllPrivateChats(), COMMANDS),
+        (BotCommandScopeAllGroupChats(), GROUP_COMMANDS),
+    ]
+    menus += [(BotCommandScopeChat(chat_id=i), COMMANDS + ADMIN_COMMANDS) for i in admin_ids]
+    for scope, commands in menus:
+        try:
+            for locale in SUPPORTED_LOCALES:
+                await bot.set_my_commands(
+                    bot_commands(i18n, locale, commands),
+                    scope=scope,
+                    language_code=locale,
+                )
+            await bot.set_my_commands(
+                bot_commands(i18n, default_locale, commands),
+                scope=scope,
+            )
+        except TelegramAPIError as exc:  # e.g. an admin who never opened the bot
+            logger.warning("The Bot API server refused set_my_commands for %s: %s", scope, exc)
