@@ -71,6 +71,10 @@ class UserMiddleware(BaseMiddleware):
             user = await get_or_create_user(
                 session, tg_user.id, tg_user.full_name, tg_user.username
             )
+            chat = data.get("event_chat")
+            if not user.reachable and chat is not None and chat.type == "private":
+                # They write to the bot again (unblocked it): deliveries may resume.
+                user.reachable = True
             data["user"] = user
             data["is_admin"] = user.is_admin or tg_user.id in self.settings.admin_ids
         return await handler(event, data)

@@ -155,3 +155,15 @@ async def test_cancel_outside_a_form(client: BotClient) -> None:
 async def test_deep_link_with_unknown_payload_acts_as_start(client: BotClient) -> None:
     sent = await client.send("/start zzz_unknown")
     assert "Выберите язык" in last_message(sent).text
+
+
+async def test_writing_again_makes_a_blocked_user_reachable(
+    make_client: Callable[..., BotClient], session: AsyncSession
+) -> None:
+    client = make_client(user_id=2100)
+    await onboard(client, "en")
+    user = await _profile(session, client.user_id)
+    user.reachable = False  # the delivery worker got a 403 earlier
+    await session.commit()
+    await client.send("/help")
+    assert (await _profile(session, client.user_id)).reachable is True
