@@ -43,7 +43,9 @@ def check_webhook_settings(settings: Settings) -> None:
     if not settings.webhook_url:
         return
     parts = urlsplit(settings.webhook_url)
-    if parts.scheme != "https" or not parts.hostname:
+    # Telegram posts only to HTTPS; a local Bot API server (TELEGRAM_API_URL) may use HTTP.
+    schemes = {"https", "http"} if settings.telegram_api_url else {"https"}
+    if parts.scheme not in schemes or not parts.hostname:
         raise ConfigError(
             "WEBHOOK_URL is invalid: must be a public https:// URL (Telegram posts only to HTTPS)"
         )
