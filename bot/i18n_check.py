@@ -79,4 +79,7 @@ def find_problems(path: Path = LOCALES_DIR) -> list[Problem]:
         for msgid, (_plural, where) in messages.items():
             if msgid not in translations:
                 problems.append(Problem(locale, msgid, "missing", where))
+        for msgid, (_string, where) in translations.items():
+            if msgid not in messages:
+                problems.append(Problem(locale, msgid, "no longer used by the code", where))
     return problems

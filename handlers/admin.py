@@ -70,6 +70,7 @@ from bot.keyboards.admin import (
 )
 from bot.keyboards.common import clamp_page
 from bot.menu import MenuButton, MenuItem
+from bot.replies import refuse, show
 from models.entities import Department, District, Meeting, MeetingStatus, User
 from models.importer import (
     MAX_FILE_SIZE,
@@ -203,19 +204,6 @@ def _locale(i18n: I18n) -> str:
     return str(i18n.current_locale)
 
 
-async def _show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    """Replace the pressed message's content (a navigation step)."""
-    if isinstance(query.message, Message):
-        try:
-            await query.message.edit_text(text, reply_markup=markup)
-        except TelegramBadRequest as exc:
-            if "message is not modified" not in exc.message:
-                raise
-        return
-    if query.bot is not None:
-        await query.bot.send_message(query.from_user.id, text, reply_markup=markup)
-
-
 async def _say(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
     """Send a new message in the chat of the pressed button (a form step)."""
     if isinstance(query.message, Message):
@@ -230,8 +218,7 @@ async def _say(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | N
 @router.callback_query(~IsAdmin(), or_f(*(cb.filter() for cb in ADMIN_CALLBACKS)))
 async def refuse_non_admin(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
     """An admin button pressed by someone who is not (or no longer) an admin."""
-    callback_answer.text = _("Sorry, this is only for the akimat staff.")
-    callback_answer.show_alert = True
+    refuse(callback_answer)
 
 
 def panel_text() -> str:
@@ -252,7 +239,7 @@ async def open_panel(message: Message, state: FSMContext) -> None:
 @router.callback_query(IsAdmin(), AdminCb.filter(F.section == AdminSection.HOME))
 async def panel_home(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
-    await _show(query, panel_text(), panel_keyboard())
+    await show(query, panel_text(), panel_keyboard())
 
 
 # --- meetings: list and card -------------------------------------------------------------------
@@ -265,7 +252,7 @@ async def meetings_districts(
 ) -> None:
     await state.clear()
     districts = await list_districts(session)
-    await _show(
+    await show(
         query,
         _("📅 <b>Meetings</b>\nChoose a district to see its meetings, or create a new one."),
         meeting_districts_keyboard(districts, _locale(i18n)),
@@ -299,7 +286,7 @@ async def meetings_list(
         )
     else:
         text = _("📅 <b>Meetings: {district}</b>\nNo meetings yet.").format(district=title)
-    await _show(query, text, meeting_list_keyboard(meetings, callback_data.id, page, total, locale))
+    await show(query, text, meeting_list_keyboard(meetings, callback_data.id, page, total, locale))
 
 
 def _status_label(status: str) -> str:
@@ -366,7 +353,7 @@ async def meeting_open(
         return
     if await state.get_state() in {MeetingEdit.value.state, OutcomeForm.value.state}:
         await state.clear()
-    await _show(query, await _card(session, meeting, _locale(i18n)), meeting_card_keyboard(meeting))
+    await show(query, await _card(session, meeting, _locale(i18n)), meeting_card_keyboard(meeting))
 
 
 # --- meetings: the creation form ---------------------------------------------------------------
@@ -434,7 +421,7 @@ async def form_district(
         callback_answer.show_alert = True
         return
     await state.update_data(district_id=district.id)
-    await _show(
+    await show(
         query,
         _("District: {district}").format(district=html.quote(district.name(_locale(i18n)))),
         None,
@@ -492,7 +479,7 @@ async def form_starts_at_held(
         callback_answer.text = _("Send the date and time first.")
         return
     await state.update_data(held=True)
-    await _show(query, _("Recording a meeting that was already held."), None)
+    await show(query, _("Recording a meeting that was already held."), None)
     await _ask_step(query.message, state, MeetingForm.place)
 
 
@@ -604,7 +591,7 @@ async def form_skip(
     if current not in SKIPPABLE or not isinstance(query.message, Message):
         callback_answer.text = _("This step cannot be skipped.")
         return
-    await _show(query, _("Skipped."), None)
+    await show(query, _("Skipped."), None)
     if current == MeetingForm.moderator.state:
         await state.update_data(moderator="")
         await _ask_step(query.message, state, MeetingForm.stream)
@@ -686,7 +673,7 @@ async def form_save(
     await session.commit()
     saved = await get_meeting(session, meeting.id)
     assert saved is not None
-    await _show(
+    await show(
         query, _("💾 Saved. Notices queued for {count} followers.").format(count=notified), None
     )
     if data.get("then_import"):
@@ -699,7 +686,7 @@ async def form_save(
 @router.callback_query(IsAdmin(), MeetFormCb.filter(F.action == FormAction.DISCARD))
 async def form_discard(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
-    await _show(query, _("Discarded. Nothing was saved."), None)
+    await show(query, _("Discarded. Nothing was saved."), None)
 
 
 @router.message(MeetingForm.preview)
@@ -734,7 +721,7 @@ async def meeting_edit(
     meeting = await _load_meeting(session, callback_data.id, callback_answer)
     if meeting is None:
         return
-    await _show(query, _("What do you want to change?"), edit_fields_keyboard(meeting.id))
+    await show(query, _("What do you want to change?"), edit_fields_keyboard(meeting.id))
 
 
 EDIT_PROMPTS = {
@@ -769,7 +756,7 @@ async def meeting_edit_field(
         return
     if callback_data.field is MeetField.DISTRICT:
         districts = await list_districts(session)
-        await _show(
+        await show(
             query,
             _("Choose the new district:"),
             form_districts_keyboard(districts, _locale(i18n), meeting.id),
@@ -806,7 +793,7 @@ async def meeting_set_district(
         meeting = await get_meeting(session, meeting.id)
         assert meeting is not None
     callback_answer.text = _("Saved.")
-    await _show(query, await _card(session, meeting, _locale(i18n)), meeting_card_keyboard(meeting))
+    await show(query, await _card(session, meeting, _locale(i18n)), meeting_card_keyboard(meeting))
 
 
 async def _finish_edit(
@@ -919,7 +906,7 @@ async def meeting_edit_skip(
     else:
         meeting.intake_closes_at = None
     await session.commit()
-    await _show(query, _("Cleared."), None)
+    await show(query, _("Cleared."), None)
     await _finish_edit(query.message, session, state, meeting, i18n)
 
 
@@ -945,7 +932,7 @@ async def meeting_cancel_ask(
         callback_answer.text = _("Only a scheduled meeting can be cancelled.")
         callback_answer.show_alert = True
         return
-    await _show(
+    await show(
         query,
         _("Cancel the meeting of {when}? Residents following the district will be told.").format(
             when=fmt_datetime(meeting.starts_at, _locale(i18n))
@@ -977,7 +964,7 @@ async def meeting_cancel(
     callback_answer.text = _("The meeting is cancelled; {count} followers will be told.").format(
         count=notified
     )
-    await _show(query, await _card(session, meeting, _locale(i18n)), meeting_card_keyboard(meeting))
+    await show(query, await _card(session, meeting, _locale(i18n)), meeting_card_keyboard(meeting))
 
 
 async def _ask_outcome(message: Message, state: FSMContext, meeting: Meeting, index: int) -> None:
@@ -1054,7 +1041,7 @@ async def meeting_outcome_keep(
     query: CallbackQuery, session: AsyncSession, state: FSMContext, i18n: I18n
 ) -> None:
     if isinstance(query.message, Message):
-        await _show(query, _("Kept."), None)
+        await show(query, _("Kept."), None)
         await _outcome_next(query.message, session, state, i18n, None)
 
 
@@ -1093,7 +1080,7 @@ async def _import_targets(
     await state.clear()
     await state.set_state(ImportForm.target)
     await state.set_data({"pending": pending})
-    await _show(query, *await _targets_view(session, i18n, page, pending))
+    await show(query, *await _targets_view(session, i18n, page, pending))
 
 
 async def _targets_view(
@@ -1474,7 +1461,7 @@ async def import_confirm(
     builder.button(
         text=_("Open the meeting"), callback_data=MeetCb(action=MeetAction.OPEN, id=meeting.id)
     )
-    await _show(
+    await show(
         query,
         _(
             "✅ Imported: {problems} problem issues and {measures} measures added, {updated} "
@@ -1494,7 +1481,7 @@ async def import_discard(query: CallbackQuery, state: FSMContext) -> None:
     if await state.get_state() == ImportForm.confirm.state:
         await state.set_state(ImportForm.file)
         await state.update_data(token=None, rows=None)
-    await _show(
+    await show(
         query,
         _("Discarded; nothing was imported. Send another file, or /cancel to stop."),
         None,
@@ -1511,7 +1498,7 @@ async def announce_start(
     await state.clear()
     await state.set_state(AnnounceForm.audience)
     districts = await list_districts(session)
-    await _show(
+    await show(
         query,
         _("📢 <b>Announcement</b>\nWho should receive it?"),
         announce_audience_keyboard(districts, _locale(i18n)),
@@ -1549,7 +1536,7 @@ async def announce_audience(
         return
     await state.set_state(AnnounceForm.text)
     await state.set_data({"district_id": callback_data.id or None})
-    await _show(
+    await show(
         query,
         _(
             "Recipients: {audience}.\nSend the text of the announcement (up to {limit} "
@@ -1655,7 +1642,7 @@ async def announce_send(
         )
     await session.commit()
     await state.clear()
-    await _show(
+    await show(
         query,
         _("📨 The announcement is queued for {count} recipients.").format(count=queued),
         None,
@@ -1666,7 +1653,7 @@ async def announce_send(
 async def announce_discard(query: CallbackQuery, state: FSMContext) -> None:
     if str(await state.get_state()).startswith("AnnounceForm"):
         await state.clear()
-    await _show(query, _("Discarded. Nothing was sent."), None)
+    await show(query, _("Discarded. Nothing was sent."), None)
 
 
 @router.callback_query(IsAdmin(), AnnounceCb.filter(F.action == AnnounceAction.AUDIENCE))

@@ -79,6 +79,7 @@ from bot.keyboards.department import (
 )
 from bot.labels import OVERDUE, status_label
 from bot.menu import MenuButton, MenuItem
+from bot.replies import show
 from handlers.common import ask_district, send_main_menu
 from models import departments as deps
 from models.departments import INVITE_PREFIX, InviteOutcome, MeasureGroup, Recipient
@@ -215,10 +216,8 @@ async def _show(
     query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None, *, edit: bool = True
 ) -> None:
     message = query.message
-    if not isinstance(message, Message):
-        return
-    if edit and message.text is not None:
-        await message.edit_text(text, reply_markup=markup)
+    if edit or not isinstance(message, Message):
+        await show(query, text, markup)
     else:
         await message.answer(text, reply_markup=markup)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Final
 
 from aiogram import F, Router, html
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter, or_f
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -54,6 +53,7 @@ from bot.keyboards.moderation import (
     queue_keyboard,
 )
 from bot.labels import question_label
+from bot.replies import ADMIN_ONLY, refuse, show
 from models import moderation as mod
 from models.entities import Category, Department, Meeting, Question, QuestionSource, QuestionStatus
 from models.text import truncate
@@ -89,27 +89,12 @@ MY_CALLBACKS = or_f(
 
 
 @router.callback_query(MY_CALLBACKS, not_admin)
-async def refuse(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
+async def refuse_non_admin(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
     """Someone who is not (or no longer) akimat staff: nothing is shown or changed."""
-    callback_answer.text = _("Sorry, this is only for akimat staff.")
-    callback_answer.show_alert = True
+    refuse(callback_answer)
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-async def show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    """Replace the pressed message (navigation), or send a new one if it cannot be edited."""
-    message = query.message
-    if isinstance(message, Message) and message.text is not None:
-        try:
-            await message.edit_text(text, reply_markup=markup)
-        except TelegramBadRequest as error:
-            if "message is not modified" not in error.message:
-                raise
-        return
-    if query.from_user is not None and query.bot is not None:
-        await query.bot.send_message(query.from_user.id, text, reply_markup=markup)
 
 
 async def leave_form(state: FSMContext) -> None:
@@ -422,7 +407,7 @@ async def save_reject_reason(
 ) -> None:
     if not is_admin:
         await state.clear()
-        await message.answer(_("Sorry, this is only for akimat staff."))
+        await message.answer(_(ADMIN_ONLY))
         return
     data = await state.get_data()
     reason = (message.text or "").strip()
@@ -538,7 +523,7 @@ async def merge_by_ref(
 ) -> None:
     if not is_admin:
         await state.clear()
-        await message.answer(_("Sorry, this is only for akimat staff."))
+        await message.answer(_(ADMIN_ONLY))
         return
     data = await state.get_data()
     question = await session.get(Question, int(data.get("question_id", 0)))
@@ -698,7 +683,7 @@ async def oral_ask_text(
 async def oral_save_text(message: Message, is_admin: bool, state: FSMContext) -> None:
     if not is_admin:
         await state.clear()
-        await message.answer(_("Sorry, this is only for akimat staff."))
+        await message.answer(_(ADMIN_ONLY))
         return
     text = (message.text or "").strip()
     if not text:

@@ -14,14 +14,12 @@ from html import unescape
 from typing import Final
 
 from aiogram import F, Router, html
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter, or_f
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
-    InlineKeyboardMarkup,
     Message,
     TelegramObject,
 )
@@ -46,6 +44,7 @@ from bot.keyboards.reports import (
     scope_menu_keyboard,
 )
 from bot.labels import status_label
+from bot.replies import ADMIN_ONLY, refuse, show
 from models import exports
 from models.entities import District, MeasureStatus, Meeting, QuestionStatus
 from models.moderation import districts_by_id, recent_meetings
@@ -87,22 +86,8 @@ async def not_admin(_event: TelegramObject, is_admin: bool) -> bool:
     ),
     not_admin,
 )
-async def refuse(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
-    callback_answer.text = _("Sorry, this is only for akimat staff.")
-    callback_answer.show_alert = True
-
-
-async def show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    message = query.message
-    if isinstance(message, Message) and message.text is not None:
-        try:
-            await message.edit_text(text, reply_markup=markup)
-        except TelegramBadRequest as error:
-            if "message is not modified" not in error.message:
-                raise
-        return
-    if query.from_user is not None and query.bot is not None:
-        await query.bot.send_message(query.from_user.id, text, reply_markup=markup)
+async def refuse_non_admin(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
+    refuse(callback_answer)
 
 
 def _factory(is_export: bool) -> Factory:
@@ -253,7 +238,7 @@ async def receive_dates(
 ) -> None:
     if not is_admin:
         await state.clear()
-        await message.answer(_("Sorry, this is only for akimat staff."))
+        await message.answer(_(ADMIN_ONLY))
         return
     period = parse_period(message.text or "")
     if period is None:

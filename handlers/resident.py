@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Final
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import (
@@ -69,6 +68,7 @@ from bot.keyboards.resident import (
 )
 from bot.labels import status_mark
 from bot.menu import MenuButton, MenuItem
+from bot.replies import show
 from handlers.common import start
 from models import commitments
 from models.entities import District, Measure, User
@@ -92,20 +92,6 @@ def _locale(user: User | None) -> str:
     """The locale of this update: the profile's, else Telegram's hint (as the i18n middleware
     resolved it), so Babel dates always match the translated texts."""
     return str(get_i18n().current_locale or (user.locale if user else None) or "ru")
-
-
-async def _show(query: CallbackQuery, bot: Bot, text: str, markup: InlineKeyboardMarkup) -> None:
-    """Edit the pressed message in place; send a new one when it cannot be edited."""
-    message = query.message
-    if isinstance(message, Message) and message.text is not None:
-        try:
-            await message.edit_text(text, reply_markup=markup)
-        except TelegramBadRequest as error:
-            if "message is not modified" not in error.message:
-                raise
-        return
-    chat_id = message.chat.id if message is not None else query.from_user.id
-    await bot.send_message(chat_id, text, reply_markup=markup)
 
 
 def _nav(src: Src, page: int, dp: int) -> CardNav:
@@ -144,7 +130,7 @@ async def back_to_districts(
 ) -> None:
     summaries = await commitments.city_overview(session, local_today())
     text, markup = districts_view(summaries, user.district_id, _locale(user))
-    await _show(query, bot, text, markup)
+    await show(query, text, markup)
 
 
 @router.callback_query(OverviewCb.filter())
@@ -152,7 +138,7 @@ async def show_overview(query: CallbackQuery, session: AsyncSession, user: User,
     today = local_today()
     summaries = await commitments.city_overview(session, today)
     text, markup = overview_view(summaries, _locale(user), today)
-    await _show(query, bot, text, markup)
+    await show(query, text, markup)
 
 
 @router.callback_query(DistrictPageCb.filter(VALID_ID))
@@ -172,7 +158,7 @@ async def show_district(
         return
     _page_moved(callback_answer, callback_data.page, page.page)
     text, markup = district_view(page, _locale(user))
-    await _show(query, bot, text, markup)
+    await show(query, text, markup)
 
 
 @router.callback_query(MeetingCb.filter(VALID_ID))
@@ -192,7 +178,7 @@ async def show_meeting(
         return
     _page_moved(callback_answer, callback_data.page, page.page)
     text, markup = meeting_view(page, _locale(user), _nav(Src.MEETING, 0, callback_data.dp).dp)
-    await _show(query, bot, text, markup)
+    await show(query, text, markup)
 
 
 # --- the card ----------------------------------------------------------------------------------
@@ -227,7 +213,7 @@ async def show_card(
     if view is None:
         _gone(callback_answer, _(MEASURE_GONE))
         return
-    await _show(query, bot, *view)
+    await show(query, *view)
 
 
 @router.callback_query(OpenMeasureCb.filter(VALID_ID))
@@ -289,7 +275,7 @@ async def show_history(
     _page_moved(callback_answer, callback_data.hp, history.page)
     nav = _nav(callback_data.src, callback_data.page, callback_data.dp)
     text, markup = history_view(history, _locale(user), nav)
-    await _show(query, bot, text, markup)
+    await show(query, text, markup)
 
 
 @router.callback_query(ProofCb.filter(VALID_ID))
@@ -339,7 +325,7 @@ async def toggle_measure_follow(
     nav = _nav(callback_data.src, callback_data.page, callback_data.dp)
     view = await _card(session, user, is_admin, callback_data.id, nav)
     if view is not None:
-        await _show(query, bot, *view)
+        await show(query, *view)
 
 
 @router.callback_query(DistrictFollowCb.filter(VALID_ID))
@@ -366,7 +352,7 @@ async def toggle_district_follow(
         session, callback_data.id, callback_data.page, MEETINGS_PER_PAGE, local_today(), user.id
     )
     if page is not None:
-        await _show(query, bot, *district_view(page, _locale(user)))
+        await show(query, *district_view(page, _locale(user)))
 
 
 async def _following(session: AsyncSession, user: User, page: int) -> tuple[int, View]:
@@ -394,7 +380,7 @@ async def page_following(
 ) -> None:
     shown, view = await _following(session, user, callback_data.page)
     _page_moved(callback_answer, callback_data.page, shown)
-    await _show(query, bot, *view)
+    await show(query, *view)
 
 
 @router.callback_query(UnfollowCb.filter(VALID_ID))
@@ -415,7 +401,7 @@ async def unfollow_from_list(
         _("🔕 Unfollowed.") if removed else _("You were not following it any more.")
     )
     _shown, view = await _following(session, user, callback_data.page)
-    await _show(query, bot, *view)
+    await show(query, *view)
 
 
 # --- search ------------------------------------------------------------------------------------
@@ -482,7 +468,7 @@ async def page_search(
         return
     shown, view = await _search(session, user, str(query_text), callback_data.page)
     _page_moved(callback_answer, callback_data.page, shown)
-    await _show(query, bot, *view)
+    await show(query, *view)
 
 
 @router.message(StateFilter(None), F.text, ~F.text.startswith("/"), ~MenuButton())

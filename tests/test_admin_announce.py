@@ -109,7 +109,7 @@ async def test_residents_cannot_announce(
     await onboard(resident, "en")
     for data in ["adm:ann", "aa:a:0:", "aa:s:0:deadbeef0000"]:
         sent = await resident.press(data)
-        assert alerts(sent) == ["Sorry, this is only for the akimat staff."]
+        assert alerts(sent) == ["Sorry, this is only for akimat staff."]
     sent = await resident.send("Hello everyone")
     assert "Preview" not in last_message(sent).text
     assert await queued(session) == []

@@ -336,7 +336,7 @@ async def test_non_admins_get_nothing(
         "aa:s:0:abc",
     ]:
         sent = await resident.press(data)
-        assert alerts(sent) == ["Sorry, this is only for the akimat staff."], data
+        assert alerts(sent) == ["Sorry, this is only for akimat staff."], data
         assert not [
             s for s in sent if type(s.method).__name__ in {"SendMessage", "EditMessageText"}
         ]

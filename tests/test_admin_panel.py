@@ -89,5 +89,5 @@ async def test_non_admin_sees_no_panel(make_client: Callable[..., BotClient]) ->
     assert all("Choose a section" not in m.text for m in messages(sent))
     for section in AdminSection:
         sent = await resident.press(AdminCb(section=section).pack())
-        assert alerts(sent) == ["Sorry, this is only for the akimat staff."], section
+        assert alerts(sent) == ["Sorry, this is only for akimat staff."], section
         assert not messages(sent)
