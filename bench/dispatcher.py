@@ -165,7 +165,14 @@ class Workload:
             return lambda: client.press(data)
         if kind == "search":
             words = self.rnd.choice(SEARCHES)
-            return lambda: client.send(words)
+
+            async def search_at_menu() -> Any:
+                # At the main menu: a form step left by an earlier update would take the words
+                # as its answer (no search at all), so the state is cleared first.
+                await self._context(client).clear()
+                return await client.send(words)
+
+            return search_at_menu
         state, data = self.forms.get(client.user_id, (None, {}))
         self.counter += 1
         question = self.rnd.choice(QUESTIONS).format(n=self.counter)

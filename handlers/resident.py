@@ -187,14 +187,14 @@ async def show_meeting(
 async def _card(
     session: AsyncSession, user: User, is_admin: bool, measure_id: int, nav: CardNav
 ) -> View | None:
-    card = await commitments.load_card(session, measure_id, user=user, is_admin=is_admin)
+    per_page = MEASURES_PER_PAGE if nav.src is Src.NONE else None
+    card = await commitments.load_card(
+        session, measure_id, user=user, is_admin=is_admin, per_page=per_page
+    )
     if card is None:
         return None
-    if nav.src is Src.NONE:
-        plan_page = await commitments.measure_page_in_meeting(
-            session, measure_id, MEASURES_PER_PAGE
-        )
-        nav = CardNav(Src.NONE, plan_page, 0)
+    if nav.src is Src.NONE:  # the page of the plan it is on, loaded with the card
+        nav = CardNav(Src.NONE, card.plan_page, 0)
     return render_card(card, _locale(user), local_today(), nav)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.labels import OVERDUE, effective_status
 from models.entities import (
@@ -30,7 +31,7 @@ from models.entities import (
     ProblemIssue,
     User,
 )
-from models.permissions import can_update_measure
+from models.permissions import may_update_measure_clause
 
 
 @dataclass
@@ -323,6 +324,7 @@ class MeasureCard:
     can_report: bool = False
     followers: int = 0
     extra: dict[str, object] = field(default_factory=dict)
+    plan_page: int = 0  # with ``load_card(per_page=...)``: the page of its meeting's list
 
     def status(self, today: dt.date) -> str:
         return effective_status(self.measure.status, self.measure.due_date, today)
@@ -334,24 +336,84 @@ async def load_card(
     *,
     user: User | None = None,
     is_admin: bool = False,
+    per_page: int | None = None,
 ) -> MeasureCard | None:
-    """Load a measure card (None when the measure does not exist).
+    """Load a measure card (None when the measure does not exist), in two queries.
 
     With ``user``: whether they follow it and may report progress on it
-    (:func:`models.permissions.can_update_measure`, re-checked on the server).
+    (:func:`models.permissions.can_update_measure`, re-checked on the server). With
+    ``per_page``: also the page of its meeting's list the measure is on (``card.plan_page``,
+    as :func:`measure_page_in_meeting`).
     """
+    user_id = user.id if user is not None else -1
+    latest_id = (
+        select(MeasureUpdate.id)
+        .where(MeasureUpdate.measure_id == Measure.id)
+        .order_by(MeasureUpdate.created_at.desc(), MeasureUpdate.id.desc())
+        .limit(1)
+        .correlate(Measure)
+        .scalar_subquery()
+    )
+    author = aliased(Department)
+    columns: list[Any] = [
+        select(func.count(MeasureUpdate.id))
+        .where(MeasureUpdate.measure_id == Measure.id)
+        .correlate(Measure)
+        .scalar_subquery(),
+        select(func.count(Dispute.id))
+        .where(Dispute.measure_id == Measure.id, Dispute.resolved.is_(False))
+        .correlate(Measure)
+        .scalar_subquery(),
+        select(func.count(Follow.id))
+        .where(Follow.measure_id == Measure.id)
+        .correlate(Measure)
+        .scalar_subquery(),
+        select(func.count(Follow.id))
+        .where(Follow.measure_id == Measure.id, Follow.user_id == user_id)
+        .correlate(Measure)
+        .scalar_subquery(),
+    ]
+    if user is not None and not is_admin:
+        columns.append(may_update_measure_clause(user.id, Measure.id).correlate(Measure))
+    if per_page is not None:
+        other, other_problem = aliased(Measure), aliased(ProblemIssue)
+        columns.append(
+            select(func.count(other.id))
+            .join(other_problem, other_problem.id == other.problem_id)
+            .where(
+                other_problem.meeting_id == ProblemIssue.meeting_id,
+                (other_problem.number < ProblemIssue.number)
+                | (
+                    (other_problem.number == ProblemIssue.number)
+                    & (
+                        (other.position < Measure.position)
+                        | ((other.position == Measure.position) & (other.id < Measure.id))
+                    )
+                ),
+            )
+            .correlate(Measure, ProblemIssue)
+            .scalar_subquery()
+        )
     found = (
         await session.execute(
-            select(Measure, ProblemIssue, Meeting, District)
+            select(Measure, ProblemIssue, Meeting, District, MeasureUpdate, author, *columns)
             .join(ProblemIssue, ProblemIssue.id == Measure.problem_id)
             .join(Meeting, Meeting.id == ProblemIssue.meeting_id)
             .join(District, District.id == Meeting.district_id)
+            .outerjoin(MeasureUpdate, MeasureUpdate.id == latest_id)
+            .outerjoin(author, author.id == MeasureUpdate.department_id)
             .where(Measure.id == measure_id)
         )
     ).first()
     if found is None:
         return None
-    measure, problem, meeting, district = found
+    measure, problem, meeting, district, update, department = found[:6]
+    updates, disputes, followers, mine = (int(c or 0) for c in found[6:10])
+    rest = list(found[10:])
+    can_report = is_admin
+    if user is not None and not is_admin:
+        can_report = bool(rest.pop(0))
+    plan_page = int(rest.pop(0) or 0) // per_page if per_page is not None else 0
     departments = list(
         (
             await session.execute(
@@ -362,49 +424,16 @@ async def load_card(
             )
         ).scalars()
     )
-    counts = (
-        await session.execute(
-            select(
-                select(func.count(MeasureUpdate.id))
-                .where(MeasureUpdate.measure_id == measure_id)
-                .scalar_subquery(),
-                select(func.count(Dispute.id))
-                .where(Dispute.measure_id == measure_id, Dispute.resolved.is_(False))
-                .scalar_subquery(),
-                select(func.count(Follow.id))
-                .where(Follow.measure_id == measure_id)
-                .scalar_subquery(),
-                select(func.count(Follow.id))
-                .where(Follow.measure_id == measure_id, Follow.user_id == (user.id if user else -1))
-                .scalar_subquery(),
-            )
-        )
-    ).one()
-    updates, disputes, followers, mine = (int(c or 0) for c in counts)
     latest = None
-    if updates:
-        row = (
-            await session.execute(
-                select(MeasureUpdate, Department)
-                .outerjoin(Department, Department.id == MeasureUpdate.department_id)
-                .where(MeasureUpdate.measure_id == measure_id)
-                .order_by(MeasureUpdate.created_at.desc(), MeasureUpdate.id.desc())
-                .limit(1)
-            )
-        ).first()
-        if row is not None:
-            update, department = row
-            latest = CardUpdate(
-                update.created_at,
-                update.kind,
-                update.status,
-                update.progress,
-                update.comment,
-                department,
-            )
-    can_report = False
-    if user is not None or is_admin:
-        can_report = await can_update_measure(session, user, is_admin, measure_id)
+    if update is not None:
+        latest = CardUpdate(
+            update.created_at,
+            update.kind,
+            update.status,
+            update.progress,
+            update.comment,
+            department,
+        )
     return MeasureCard(
         measure=measure,
         problem=problem,
@@ -417,6 +446,7 @@ async def load_card(
         following=bool(mine),
         can_report=can_report,
         followers=followers,
+        plan_page=plan_page,
     )
 
 

@@ -38,6 +38,10 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         if database and database != ":memory:":
             Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": 10}
+        # Every use goes through a SQLAlchemy Connection (sessions, engine.begin/connect), whose
+        # close() already rolls back a transaction left open; after a commit there is nothing to
+        # reset, and the pool's extra rollback would be one more aiosqlite thread hop per update.
+        kwargs["pool_reset_on_return"] = None
     else:
         kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
     engine = create_async_engine(url, **kwargs)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import Exists, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.entities import DepartmentChat, DepartmentMember, MeasureDepartment, Question, User
@@ -33,16 +35,34 @@ async def measure_department_ids(session: AsyncSession, measure_id: int) -> list
     return list(result.scalars())
 
 
+def may_update_measure_clause(user_id: int | None, measure_id: Any) -> Exists:
+    """EXISTS: the user is a member of one of the measure's responsible departments (one join,
+    usable inside a larger query; ``measure_id`` may be a column)."""
+    return exists(
+        select(MeasureDepartment.department_id)
+        .join(DepartmentMember, DepartmentMember.department_id == MeasureDepartment.department_id)
+        .where(
+            MeasureDepartment.measure_id == measure_id,
+            DepartmentMember.user_id == (user_id if user_id is not None else -1),
+        )
+    )
+
+
 async def acting_department_for_measure(
     session: AsyncSession, user: User | None, measure_id: int
 ) -> int | None:
     """The responsible department the user acts for on this measure, or None (not a member of
-    any of its departments)."""
-    mine = set(await member_department_ids(session, user))
-    for department_id in await measure_department_ids(session, measure_id):
-        if department_id in mine:
-            return department_id
-    return None
+    any of its departments). The first in the measure's order, in one query."""
+    if user is None:
+        return None
+    result = await session.execute(
+        select(MeasureDepartment.department_id)
+        .join(DepartmentMember, DepartmentMember.department_id == MeasureDepartment.department_id)
+        .where(MeasureDepartment.measure_id == measure_id, DepartmentMember.user_id == user.id)
+        .order_by(MeasureDepartment.position)
+        .limit(1)
+    )
+    return result.scalar()
 
 
 async def can_update_measure(
@@ -51,7 +71,9 @@ async def can_update_measure(
     """A member of a responsible department, or an admin."""
     if is_admin:
         return True
-    return await acting_department_for_measure(session, user, measure_id) is not None
+    if user is None:
+        return False
+    return bool(await session.scalar(select(may_update_measure_clause(user.id, measure_id))))
 
 
 async def can_handle_question(

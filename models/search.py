@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.labels import effective_status
@@ -39,13 +39,11 @@ class SearchPage:
 
 def _term_condition(term: str) -> ColumnElement[bool]:
     pattern = f"%{like_escape(term)}%"
-    department_matches = exists(
+    # Not correlated: the few departments matching are found once, not once per measure.
+    department_matches = Measure.id.in_(
         select(MeasureDepartment.measure_id)
         .join(Department, Department.id == MeasureDepartment.department_id)
-        .where(
-            MeasureDepartment.measure_id == Measure.id,
-            Department.search_text.like(pattern, escape="\\"),
-        )
+        .where(Department.search_text.like(pattern, escape="\\"))
     )
     return or_(
         Measure.search_text.like(pattern, escape="\\"),

@@ -1,0 +1,93 @@
+"""The hot path of a resident's update, in SQL statements (no timings): opening a card, a search
+at the main menu and the text step of the question form each cost a small, fixed number of
+statements on SQLite and PostgreSQL, whatever the size of the data; the folded card still tells
+a department member from a resident."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.callbacks import OpenMeasureCb
+from models.entities import DepartmentMember, Measure, MeasureDepartment, User
+from models.measures import record_change
+from tests.conftest import onboard
+from tests.harness import BotClient, last_message
+from tests.test_questions_form import add_meeting, go_to
+from tests.test_resident_browse import count_statements, make_meeting
+
+REPORT = "📝 Report progress"
+
+
+def _data_statements(statements: list[str]) -> list[str]:
+    return [s for s in statements if s.lstrip().split(" ", 1)[0].upper() not in ("BEGIN", "COMMIT")]
+
+
+async def test_card_costs_three_statements_and_keeps_the_report_right(
+    engine: AsyncEngine, session: AsyncSession, make_client: Callable[..., BotClient]
+) -> None:
+    _meeting_id, ids = await make_meeting(session, measures=20, departments=("УО", "УКС"))
+    measure = await session.get(Measure, ids[12])
+    assert measure is not None
+    for n in range(3):
+        await record_change(session, measure, author_id=None, department_id=None, progress=n * 10)
+    await session.commit()
+    resident = make_client(user_id=7301, language_code="en")
+    member = make_client(user_id=7302, language_code="en")
+    await onboard(resident, "en")
+    await onboard(member, "en")
+    member_id = (await session.execute(select(User.id).where(User.tg_id == 7302))).scalar_one()
+    department_id = (
+        await session.execute(
+            select(MeasureDepartment.department_id)
+            .where(MeasureDepartment.measure_id == ids[12])
+            .order_by(MeasureDepartment.position.desc())
+            .limit(1)
+        )
+    ).scalar_one()
+    session.add(DepartmentMember(department_id=department_id, user_id=member_id))
+    await session.commit()
+
+    for client, may_report in ((resident, False), (member, True)):
+        costs = []
+        for measure_id in (ids[0], ids[12]):
+            with count_statements(engine) as statements:
+                sent = await client.press(OpenMeasureCb(id=measure_id).pack())
+            costs.append(len(_data_statements(statements)))
+            card = last_message(sent)
+            assert (REPORT in card.buttons) is may_report
+        # the profile, the card with its counts, permission and plan page, its departments
+        assert costs == [3, 3], costs
+    card = last_message(await resident.press(OpenMeasureCb(id=ids[12]).pack()))
+    assert "20%" in card.text  # the latest update, loaded with the card
+
+
+async def test_search_at_the_menu_costs_three_statements(
+    engine: AsyncEngine, session: AsyncSession, make_client: Callable[..., BotClient]
+) -> None:
+    await make_meeting(session, measures=30, departments=("УО", "УКС"))
+    client = make_client(user_id=7311, language_code="en")
+    await onboard(client, "en")
+    with count_statements(engine) as statements:
+        sent = await client.send("Сайран")
+    assert "found" in last_message(sent).text or "Nothing" in last_message(sent).text
+    # the profile, the count and the page
+    assert len(_data_statements(statements)) <= 3, statements
+
+
+async def test_form_text_step_costs_two_statements(
+    engine: AsyncEngine,
+    session: AsyncSession,
+    session_pool: async_sessionmaker[AsyncSession],
+    client: BotClient,
+) -> None:
+    await add_meeting(session_pool)
+    await onboard(client, "en")
+    await go_to(client, session, "text", "en")
+    with count_statements(engine) as statements:
+        sent = await client.send("The street lights on Tole bi 12 have been off for a month.")
+    assert "send the address" in last_message(sent).text
+    # the profile and the duplicate check
+    assert len(_data_statements(statements)) <= 2, statements
