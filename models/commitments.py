@@ -9,10 +9,11 @@ Overdue is derived here from the due date and the ``today`` the caller passes (A
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Integer, Select, and_, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -330,22 +331,12 @@ class MeasureCard:
         return effective_status(self.measure.status, self.measure.due_date, today)
 
 
-async def load_card(
-    session: AsyncSession,
-    measure_id: int,
-    *,
-    user: User | None = None,
-    is_admin: bool = False,
-    per_page: int | None = None,
-) -> MeasureCard | None:
-    """Load a measure card (None when the measure does not exist), in two queries.
-
-    With ``user``: whether they follow it and may report progress on it
-    (:func:`models.permissions.can_update_measure`, re-checked on the server). With
-    ``per_page``: also the page of its meeting's list the measure is on (``card.plan_page``,
-    as :func:`measure_page_in_meeting`).
-    """
-    user_id = user.id if user is not None else -1
+@functools.cache
+def _card_statement(with_permission: bool, with_page: bool) -> Select[Any]:
+    """The card's main query, built once per variant (building a statement this size, with its
+    aliases and cache key, costs more than running it); ``measure_id``/``user_id`` are bound."""
+    measure_id = bindparam("measure_id", type_=Integer)
+    user_id = bindparam("user_id", type_=Integer)
     latest_id = (
         select(MeasureUpdate.id)
         .where(MeasureUpdate.measure_id == Measure.id)
@@ -373,9 +364,9 @@ async def load_card(
         .correlate(Measure)
         .scalar_subquery(),
     ]
-    if user is not None and not is_admin:
-        columns.append(may_update_measure_clause(user.id, Measure.id).correlate(Measure))
-    if per_page is not None:
+    if with_permission:
+        columns.append(may_update_measure_clause(user_id, Measure.id).correlate(Measure))
+    if with_page:
         other, other_problem = aliased(Measure), aliased(ProblemIssue)
         columns.append(
             select(func.count(other.id))
@@ -394,17 +385,43 @@ async def load_card(
             .correlate(Measure, ProblemIssue)
             .scalar_subquery()
         )
-    found = (
-        await session.execute(
-            select(Measure, ProblemIssue, Meeting, District, MeasureUpdate, author, *columns)
-            .join(ProblemIssue, ProblemIssue.id == Measure.problem_id)
-            .join(Meeting, Meeting.id == ProblemIssue.meeting_id)
-            .join(District, District.id == Meeting.district_id)
-            .outerjoin(MeasureUpdate, MeasureUpdate.id == latest_id)
-            .outerjoin(author, author.id == MeasureUpdate.department_id)
-            .where(Measure.id == measure_id)
-        )
-    ).first()
+    return (
+        select(Measure, ProblemIssue, Meeting, District, MeasureUpdate, author, *columns)
+        .join(ProblemIssue, ProblemIssue.id == Measure.problem_id)
+        .join(Meeting, Meeting.id == ProblemIssue.meeting_id)
+        .join(District, District.id == Meeting.district_id)
+        .outerjoin(MeasureUpdate, MeasureUpdate.id == latest_id)
+        .outerjoin(author, author.id == MeasureUpdate.department_id)
+        .where(Measure.id == measure_id)
+    )
+
+
+_CARD_DEPARTMENTS = (
+    select(Department)
+    .join(MeasureDepartment, MeasureDepartment.department_id == Department.id)
+    .where(MeasureDepartment.measure_id == bindparam("measure_id", type_=Integer))
+    .order_by(MeasureDepartment.position)
+)
+
+
+async def load_card(
+    session: AsyncSession,
+    measure_id: int,
+    *,
+    user: User | None = None,
+    is_admin: bool = False,
+    per_page: int | None = None,
+) -> MeasureCard | None:
+    """Load a measure card (None when the measure does not exist), in two queries.
+
+    With ``user``: whether they follow it and may report progress on it
+    (:func:`models.permissions.can_update_measure`, re-checked on the server). With
+    ``per_page``: also the page of its meeting's list the measure is on (``card.plan_page``,
+    as :func:`measure_page_in_meeting`).
+    """
+    statement = _card_statement(user is not None and not is_admin, per_page is not None)
+    params = {"measure_id": measure_id, "user_id": user.id if user is not None else -1}
+    found = (await session.execute(statement, params)).first()
     if found is None:
         return None
     measure, problem, meeting, district, update, department = found[:6]
@@ -415,14 +432,7 @@ async def load_card(
         can_report = bool(rest.pop(0))
     plan_page = int(rest.pop(0) or 0) // per_page if per_page is not None else 0
     departments = list(
-        (
-            await session.execute(
-                select(Department)
-                .join(MeasureDepartment, MeasureDepartment.department_id == Department.id)
-                .where(MeasureDepartment.measure_id == measure_id)
-                .order_by(MeasureDepartment.position)
-            )
-        ).scalars()
+        (await session.execute(_CARD_DEPARTMENTS, {"measure_id": measure_id})).scalars()
     )
     latest = None
     if update is not None:

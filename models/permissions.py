@@ -35,9 +35,10 @@ async def measure_department_ids(session: AsyncSession, measure_id: int) -> list
     return list(result.scalars())
 
 
-def may_update_measure_clause(user_id: int | None, measure_id: Any) -> Exists:
+def may_update_measure_clause(user_id: Any, measure_id: Any) -> Exists:
     """EXISTS: the user is a member of one of the measure's responsible departments (one join,
-    usable inside a larger query; ``measure_id`` may be a column)."""
+    usable inside a larger query; ``user_id``/``measure_id`` may be columns or bound
+    parameters; ``None`` matches nobody)."""
     return exists(
         select(MeasureDepartment.department_id)
         .join(DepartmentMember, DepartmentMember.department_id == MeasureDepartment.department_id)

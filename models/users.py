@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.entities import DepartmentMember, District, User
 
+# Built once: the profile is loaded on every update, and building the statement anew costs
+# about as much as running it.
+_BY_TG_ID = select(User).where(User.tg_id == bindparam("tg_id", type_=BigInteger))
+
 
 async def get_user(session: AsyncSession, tg_id: int) -> User | None:
-    result = await session.execute(select(User).where(User.tg_id == tg_id))
+    result = await session.execute(_BY_TG_ID, {"tg_id": tg_id})
     return result.scalar_one_or_none()
 
 
