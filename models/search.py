@@ -65,41 +65,63 @@ async def search_measures(
     per_page: int,
     today: dt.date,
 ) -> SearchPage:
-    """One page of measures matching every word of ``query`` (two queries)."""
+    """One page of measures matching every word of ``query`` (two queries).
+
+    The words are matched once: the first query gives the page's ids in display order with,
+    beside each, the totals (window functions, SQLite ≥ 3.25 and PostgreSQL); the second loads
+    those rows by id. (Counting and then paging matched every measure twice.) Only a page past
+    the end, when the results shrank meanwhile, needs the count apart.
+    """
     terms = search_terms(query)
     if not terms:
         return SearchPage(terms, [], 0, 0, 0)
     condition = _matching(terms)
     mine = Meeting.district_id == (district_id if district_id is not None else -1)
-    base = (
-        select(Measure, ProblemIssue, Meeting, District)
+    here = case((mine, 1), else_=0)
+    ids = (
+        select(Measure.id, func.count().over(), func.sum(here).over())
         .join(ProblemIssue, ProblemIssue.id == Measure.problem_id)
         .join(Meeting, Meeting.id == ProblemIssue.meeting_id)
-        .join(District, District.id == Meeting.district_id)
         .where(condition)
-    )
-    counts = (
-        await session.execute(
-            select(func.count(Measure.id), func.sum(case((mine, 1), else_=0)))
-            .join(ProblemIssue, ProblemIssue.id == Measure.problem_id)
-            .join(Meeting, Meeting.id == ProblemIssue.meeting_id)
-            .where(condition)
-        )
-    ).one()
-    total, in_district = int(counts[0] or 0), int(counts[1] or 0)
-    page = min(max(page, 0), max(0, -(-total // per_page) - 1))
-    result = await session.execute(
-        base.order_by(
+        .order_by(
             case((mine, 0), else_=1),
             Meeting.starts_at.desc(),
             ProblemIssue.number,
             Measure.position,
             Measure.id,
         )
-        .offset(page * per_page)
-        .limit(per_page)
     )
-    rows = [_row(m, p, mt, d, today) for m, p, mt, d in result.all()]
+    page = max(page, 0)
+    shown = (await session.execute(ids.offset(page * per_page).limit(per_page))).all()
+    if shown:
+        total, in_district = int(shown[0][1]), int(shown[0][2] or 0)
+    elif page == 0:
+        total, in_district = 0, 0
+    else:
+        counts = (
+            await session.execute(
+                select(func.count(Measure.id), func.sum(here))
+                .join(ProblemIssue, ProblemIssue.id == Measure.problem_id)
+                .join(Meeting, Meeting.id == ProblemIssue.meeting_id)
+                .where(condition)
+            )
+        ).one()
+        total, in_district = int(counts[0] or 0), int(counts[1] or 0)
+        page = min(page, max(0, -(-total // per_page) - 1))
+        if total:
+            shown = (await session.execute(ids.offset(page * per_page).limit(per_page))).all()
+    page_ids = [row[0] for row in shown]
+    if not page_ids:
+        return SearchPage(terms, [], total, in_district, page)
+    result = await session.execute(
+        select(Measure, ProblemIssue, Meeting, District)
+        .join(ProblemIssue, ProblemIssue.id == Measure.problem_id)
+        .join(Meeting, Meeting.id == ProblemIssue.meeting_id)
+        .join(District, District.id == Meeting.district_id)
+        .where(Measure.id.in_(page_ids))
+    )
+    loaded = {m.id: (m, p, mt, d) for m, p, mt, d in result.all()}
+    rows = [_row(*loaded[i], today) for i in page_ids if i in loaded]  # one may be gone
     return SearchPage(terms, rows, total, in_district, page)
 
 

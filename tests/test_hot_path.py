@@ -5,14 +5,16 @@ a department member from a resident."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.callbacks import OpenMeasureCb
-from models.entities import DepartmentMember, Measure, MeasureDepartment, User
+from models.entities import DepartmentMember, District, Measure, MeasureDepartment, User
 from models.measures import record_change
+from models.search import SearchPage, search_measures
 from tests.conftest import onboard
 from tests.harness import BotClient, last_message
 from tests.test_questions_form import add_meeting, go_to
@@ -75,6 +77,38 @@ async def test_search_at_the_menu_costs_three_statements(
     assert "found" in last_message(sent).text or "Nothing" in last_message(sent).text
     # the profile, the count and the page
     assert len(_data_statements(statements)) <= 3, statements
+
+
+async def test_search_totals_come_with_the_page_and_a_page_past_the_end_is_the_last(
+    session: AsyncSession,
+) -> None:
+    await make_meeting(session, measures=25, text="Сайран {n}", district="almaly")
+    await make_meeting(
+        session, measures=4, text="Сайран {n}", district="medeu",
+        starts_at=dt.datetime(2024, 1, 1, 9, tzinfo=dt.UTC),
+    )  # fmt: skip
+    almaly = (await session.execute(select(District).where(District.slug == "almaly"))).scalar_one()
+    today = dt.date(2023, 1, 1)
+
+    async def find(page: int) -> SearchPage:
+        return await search_measures(
+            session, "сайран", district_id=almaly.id, page=page, per_page=10, today=today
+        )
+
+    pages = [await find(n) for n in range(3)]
+    assert [(p.total, p.in_district, p.page, len(p.rows)) for p in pages] == [
+        (29, 25, 0, 10), (29, 25, 1, 10), (29, 25, 2, 9)
+    ]  # fmt: skip
+    ids = [r.id for p in pages for r in p.rows]
+    assert len(set(ids)) == 29  # no row twice, none left out
+    assert all(r.district_id == almaly.id for r in pages[0].rows + pages[1].rows)
+    assert [r.district_id == almaly.id for r in pages[2].rows] == [True] * 5 + [False] * 4
+    beyond = await find(7)
+    assert (beyond.page, beyond.total, [r.id for r in beyond.rows]) == (2, 29, ids[20:])
+    nothing = await search_measures(
+        session, "zzqqxx", district_id=None, page=3, per_page=10, today=today
+    )
+    assert (nothing.total, nothing.in_district, nothing.rows, nothing.page) == (0, 0, [], 0)
 
 
 async def test_form_text_step_costs_two_statements(
