@@ -385,23 +385,22 @@ def _card_statement(with_permission: bool, with_page: bool) -> Select[Any]:
             .correlate(Measure, ProblemIssue)
             .scalar_subquery()
         )
+    responsible = aliased(Department)
+    # One row per responsible department (usually one or two), in their order.
     return (
-        select(Measure, ProblemIssue, Meeting, District, MeasureUpdate, author, *columns)
+        select(
+            Measure, ProblemIssue, Meeting, District, MeasureUpdate, author, responsible, *columns
+        )
         .join(ProblemIssue, ProblemIssue.id == Measure.problem_id)
         .join(Meeting, Meeting.id == ProblemIssue.meeting_id)
         .join(District, District.id == Meeting.district_id)
         .outerjoin(MeasureUpdate, MeasureUpdate.id == latest_id)
         .outerjoin(author, author.id == MeasureUpdate.department_id)
+        .outerjoin(MeasureDepartment, MeasureDepartment.measure_id == Measure.id)
+        .outerjoin(responsible, responsible.id == MeasureDepartment.department_id)
         .where(Measure.id == measure_id)
+        .order_by(MeasureDepartment.position, MeasureDepartment.department_id)
     )
-
-
-_CARD_DEPARTMENTS = (
-    select(Department)
-    .join(MeasureDepartment, MeasureDepartment.department_id == Department.id)
-    .where(MeasureDepartment.measure_id == bindparam("measure_id", type_=Integer))
-    .order_by(MeasureDepartment.position)
-)
 
 
 async def load_card(
@@ -412,7 +411,7 @@ async def load_card(
     is_admin: bool = False,
     per_page: int | None = None,
 ) -> MeasureCard | None:
-    """Load a measure card (None when the measure does not exist), in two queries.
+    """Load a measure card (None when the measure does not exist), in one query.
 
     With ``user``: whether they follow it and may report progress on it
     (:func:`models.permissions.can_update_measure`, re-checked on the server). With
@@ -421,19 +420,18 @@ async def load_card(
     """
     statement = _card_statement(user is not None and not is_admin, per_page is not None)
     params = {"measure_id": measure_id, "user_id": user.id if user is not None else -1}
-    found = (await session.execute(statement, params)).first()
-    if found is None:
+    rows = (await session.execute(statement, params)).all()
+    if not rows:
         return None
+    found = rows[0]
     measure, problem, meeting, district, update, department = found[:6]
-    updates, disputes, followers, mine = (int(c or 0) for c in found[6:10])
-    rest = list(found[10:])
+    departments = [row[6] for row in rows if row[6] is not None]
+    updates, disputes, followers, mine = (int(c or 0) for c in found[7:11])
+    rest = list(found[11:])
     can_report = is_admin
     if user is not None and not is_admin:
         can_report = bool(rest.pop(0))
     plan_page = int(rest.pop(0) or 0) // per_page if per_page is not None else 0
-    departments = list(
-        (await session.execute(_CARD_DEPARTMENTS, {"measure_id": measure_id})).scalars()
-    )
     latest = None
     if update is not None:
         latest = CardUpdate(

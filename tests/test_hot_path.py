@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.callbacks import OpenMeasureCb
+from models import commitments
 from models.entities import DepartmentMember, District, Measure, MeasureDepartment, User
 from models.measures import record_change
 from models.search import SearchPage, search_measures
@@ -27,7 +28,7 @@ def _data_statements(statements: list[str]) -> list[str]:
     return [s for s in statements if s.lstrip().split(" ", 1)[0].upper() not in ("BEGIN", "COMMIT")]
 
 
-async def test_card_costs_three_statements_and_keeps_the_report_right(
+async def test_card_costs_two_statements_and_keeps_the_report_right(
     engine: AsyncEngine, session: AsyncSession, make_client: Callable[..., BotClient]
 ) -> None:
     _meeting_id, ids = await make_meeting(session, measures=20, departments=("УО", "УКС"))
@@ -60,10 +61,16 @@ async def test_card_costs_three_statements_and_keeps_the_report_right(
             costs.append(len(_data_statements(statements)))
             card = last_message(sent)
             assert (REPORT in card.buttons) is may_report
-        # the profile, the card with its counts, permission and plan page, its departments
-        assert costs == [3, 3], costs
+        # the profile; the card with its departments, counts, permission and plan page
+        assert costs == [2, 2], costs
     card = last_message(await resident.press(OpenMeasureCb(id=ids[12]).pack()))
     assert "20%" in card.text  # the latest update, loaded with the card
+    session.expunge_all()
+    loaded = await commitments.load_card(session, ids[12], per_page=8)
+    assert loaded is not None
+    assert [d.code for d in loaded.departments] == ["УО", "УКС"]  # in their order, once each
+    assert (loaded.updates, loaded.plan_page, loaded.latest is not None) == (3, 1, True)
+    assert loaded.measure.id == ids[12] and not loaded.can_report
 
 
 async def test_search_at_the_menu_costs_three_statements(
