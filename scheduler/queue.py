@@ -8,6 +8,8 @@ two replicas) inserts one row.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy import insert
@@ -18,6 +20,42 @@ from models.base import utcnow
 from models.entities import Notification, NotificationStatus
 
 MAX_TEXT = 4096
+
+
+def _values(
+    *,
+    chat_id: int,
+    text: str,
+    kind: str,
+    user_id: int | None = None,
+    dedup_key: str | None = None,
+    reply_markup: InlineKeyboardMarkup | None = None,
+    photo: str | None = None,
+    is_group: bool = False,
+    quiet_hours: bool = True,
+    not_before: dt.datetime | None = None,
+) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "chat_id": chat_id,
+        "user_id": user_id,
+        "text": text[: 1024 if photo else MAX_TEXT],
+        "kind": kind,
+        "dedup_key": dedup_key,
+        "reply_markup": reply_markup.model_dump_json(exclude_none=True) if reply_markup else None,
+        "photo": photo,
+        "is_group": is_group,
+        "quiet_hours": quiet_hours and not is_group,
+        "status": NotificationStatus.PENDING,
+        "attempts": 0,
+        "not_before": not_before or now,
+        "created_at": now,
+    }
+
+
+def _insert_ignoring_duplicates(session: AsyncSession) -> Any:
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 async def enqueue(
@@ -35,30 +73,46 @@ async def enqueue(
     not_before: dt.datetime | None = None,
 ) -> bool:
     """Queue one message; returns False when ``dedup_key`` was already queued."""
-    values = {
-        "chat_id": chat_id,
-        "user_id": user_id,
-        "text": text[: 1024 if photo else MAX_TEXT],
-        "kind": kind,
-        "dedup_key": dedup_key,
-        "reply_markup": reply_markup.model_dump_json(exclude_none=True) if reply_markup else None,
-        "photo": photo,
-        "is_group": is_group,
-        "quiet_hours": quiet_hours and not is_group,
-        "status": NotificationStatus.PENDING,
-        "attempts": 0,
-        "not_before": not_before or utcnow(),
-        "created_at": utcnow(),
-    }
+    values = _values(
+        chat_id=chat_id,
+        text=text,
+        kind=kind,
+        user_id=user_id,
+        dedup_key=dedup_key,
+        reply_markup=reply_markup,
+        photo=photo,
+        is_group=is_group,
+        quiet_hours=quiet_hours,
+        not_before=not_before,
+    )
     if dedup_key is None:
         await session.execute(insert(Notification).values(**values))
         return True
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    stmt_factory = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = (
-        stmt_factory(Notification)
+        _insert_ignoring_duplicates(session)(Notification)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["dedup_key"])
     )
     result = await session.execute(stmt)
     return bool(getattr(result, "rowcount", 1))
+
+
+async def enqueue_many(
+    session: AsyncSession, messages: Iterable[Mapping[str, Any]], *, batch: int = 500
+) -> int:
+    """Queue many messages (each a mapping of :func:`enqueue`'s keyword arguments) in multi-row
+    inserts of up to ``batch`` rows; a ``dedup_key`` already queued (or repeated in
+    ``messages``) is skipped as by :func:`enqueue`. Returns how many rows were inserted."""
+    rows = [_values(**message) for message in messages]
+    inserted = 0
+    for start in range(0, len(rows), batch):
+        chunk = rows[start : start + batch]
+        stmt = (
+            _insert_ignoring_duplicates(session)(Notification)
+            .values(chunk)
+            .on_conflict_do_nothing(index_elements=["dedup_key"])
+        )
+        result = await session.execute(stmt)
+        count = getattr(result, "rowcount", None)
+        inserted += len(chunk) if count is None or count < 0 else int(count)
+    return inserted

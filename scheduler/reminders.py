@@ -18,6 +18,7 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from aiogram import html
 from aiogram.utils.i18n import I18n
@@ -41,7 +42,7 @@ from models.entities import (
 from models.text import truncate
 from scheduler.delivery import daytime
 from scheduler.notify import OPEN_BUTTON
-from scheduler.queue import enqueue
+from scheduler.queue import enqueue_many
 
 logger = logging.getLogger(__name__)
 
@@ -212,6 +213,7 @@ async def plan_deadline_reminders(
     recipients = await department_recipients(
         session, {d.id for ds in departments.values() for d in ds}, settings.default_locale
     )
+    messages: list[dict[str, Any]] = []
     for measure, milestone in due:
         run.measures += 1
         seen: set[str] = set()
@@ -220,24 +222,27 @@ async def plan_deadline_reminders(
                 if recipient.key in seen:  # a member of two responsible departments
                     continue
                 seen.add(recipient.key)
-                queued = await enqueue(
-                    session,
-                    chat_id=recipient.chat_id,
-                    user_id=recipient.user_id,
-                    text=render_reminder(
-                        i18n, recipient.locale, measure, departments[measure.id], today
-                    ),
-                    kind="deadline_reminder",
-                    dedup_key=(
-                        f"reminder:{measure.id}:{milestone.kind}:"
-                        f"{measure.due_date:%Y-%m-%d}:{recipient.key}"
-                    ),
-                    reply_markup=reminder_keyboard(i18n, recipient.locale, measure.id).as_markup(),
-                    is_group=recipient.is_group,
-                    not_before=daytime(now, settings) if recipient.is_group else now,
+                messages.append(
+                    {
+                        "chat_id": recipient.chat_id,
+                        "user_id": recipient.user_id,
+                        "text": render_reminder(
+                            i18n, recipient.locale, measure, departments[measure.id], today
+                        ),
+                        "kind": "deadline_reminder",
+                        "dedup_key": (
+                            f"reminder:{measure.id}:{milestone.kind}:"
+                            f"{measure.due_date:%Y-%m-%d}:{recipient.key}"
+                        ),
+                        "reply_markup": reminder_keyboard(
+                            i18n, recipient.locale, measure.id
+                        ).as_markup(),
+                        "is_group": recipient.is_group,
+                        "not_before": daytime(now, settings) if recipient.is_group else now,
+                    }
                 )
-                if queued:
-                    run.queued += 1
-                else:
-                    run.already_queued += 1
+    # Multi-row inserts (one statement per few hundred reminders); the dedup keys keep a
+    # second run, or a second replica, from queueing anything twice.
+    run.queued = await enqueue_many(session, messages)
+    run.already_queued = len(messages) - run.queued
     return run

@@ -13,9 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.callbacks import OpenMeasureCb
 from models import commitments
-from models.entities import DepartmentMember, District, Measure, MeasureDepartment, User
+from models.entities import (
+    DepartmentMember,
+    District,
+    Measure,
+    MeasureDepartment,
+    Notification,
+    User,
+)
 from models.measures import record_change
 from models.search import SearchPage, search_measures
+from scheduler.queue import enqueue, enqueue_many
 from tests.conftest import onboard
 from tests.harness import BotClient, last_message
 from tests.test_questions_form import add_meeting, go_to
@@ -132,3 +140,24 @@ async def test_form_text_step_costs_two_statements(
     assert "send the address" in last_message(sent).text
     # the profile and the duplicate check
     assert len(_data_statements(statements)) <= 2, statements
+
+
+async def test_enqueue_many_inserts_in_batches_and_skips_queued_keys(session: AsyncSession) -> None:
+    """The reminders' multi-row insert keeps ``enqueue``'s dedup: a key queued before, or twice
+    in the same call, gives one row; the count is of rows really inserted."""
+    assert await enqueue(session, chat_id=1, text="first", kind="t", dedup_key="k1")
+    messages = [
+        {"chat_id": 1, "text": "again", "kind": "t", "dedup_key": "k1"},
+        {"chat_id": 2, "text": "two", "kind": "t", "dedup_key": "k2", "is_group": True},
+        {"chat_id": 3, "text": "three", "kind": "t", "dedup_key": "k3"},
+        {"chat_id": 3, "text": "three again", "kind": "t", "dedup_key": "k3"},
+        {"chat_id": 4, "text": "no key", "kind": "t"},
+    ]
+    assert await enqueue_many(session, messages, batch=2) == 3
+    assert await enqueue_many(session, messages[:4], batch=3) == 0
+    await session.commit()
+    rows = (await session.execute(select(Notification).order_by(Notification.id))).scalars().all()
+    assert [(n.chat_id, n.text, n.dedup_key) for n in rows] == [
+        (1, "first", "k1"), (2, "two", "k2"), (3, "three", "k3"), (4, "no key", None)
+    ]  # fmt: skip
+    assert rows[1].is_group and not rows[1].quiet_hours and rows[2].quiet_hours
