@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiogram import html
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -217,26 +218,31 @@ async def plan_deadline_reminders(
     for measure, milestone in due:
         run.measures += 1
         seen: set[str] = set()
+        rendered: dict[str, tuple[str, InlineKeyboardMarkup]] = {}
         for department in departments[measure.id]:
             for recipient in recipients.get(department.id, []):
                 if recipient.key in seen:  # a member of two responsible departments
                     continue
                 seen.add(recipient.key)
+                if recipient.locale not in rendered:  # the same for every member of a locale
+                    rendered[recipient.locale] = (
+                        render_reminder(
+                            i18n, recipient.locale, measure, departments[measure.id], today
+                        ),
+                        reminder_keyboard(i18n, recipient.locale, measure.id).as_markup(),
+                    )
+                text, markup = rendered[recipient.locale]
                 messages.append(
                     {
                         "chat_id": recipient.chat_id,
                         "user_id": recipient.user_id,
-                        "text": render_reminder(
-                            i18n, recipient.locale, measure, departments[measure.id], today
-                        ),
+                        "text": text,
                         "kind": "deadline_reminder",
                         "dedup_key": (
                             f"reminder:{measure.id}:{milestone.kind}:"
                             f"{measure.due_date:%Y-%m-%d}:{recipient.key}"
                         ),
-                        "reply_markup": reminder_keyboard(
-                            i18n, recipient.locale, measure.id
-                        ).as_markup(),
+                        "reply_markup": markup,
                         "is_group": recipient.is_group,
                         "not_before": daytime(now, settings) if recipient.is_group else now,
                     }
