@@ -50,6 +50,12 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     return engine
 
 
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Schema comparison skips the search index objects that live outside the models: the
+    SQLite FTS5 table (and its shadow tables) and the PostgreSQL trigram index (migration 0002)."""
+    return not (name or "").startswith(("measures_fts", "ix_measures_search_trgm"))
+
+
 def create_session_pool(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 

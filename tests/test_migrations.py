@@ -11,12 +11,13 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from models import entities  # noqa: F401
 from models.base import Base
-from models.db import alembic_config
+from models.db import alembic_config, include_name
 
 
 def _diff(connection: Connection) -> list[object]:
     context = MigrationContext.configure(
-        connection, opts={"compare_type": True, "render_as_batch": True}
+        connection,
+        opts={"compare_type": True, "render_as_batch": True, "include_name": include_name},
     )
     return list(compare_metadata(context, Base.metadata))
 

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from models import entities  # noqa: F401  (registers every table on the metadata)
 from models.base import Base
-from models.db import create_engine
+from models.db import create_engine, include_name
 
 target_metadata = Base.metadata
 
@@ -20,6 +20,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
