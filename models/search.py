@@ -19,12 +19,13 @@ from sqlalchemy import (
     case,
     column,
     func,
-    or_,
     select,
     table,
     text,
+    union,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.labels import effective_status
 from models.commitments import MeasureRow
@@ -72,19 +73,20 @@ async def _uses_fts(session: AsyncSession) -> bool:
 def _term_condition(term: str, fts: bool) -> ColumnElement[bool]:
     pattern = f"%{like_escape(term)}%"
     if fts and pattern == f"%{term}%":  # the FTS index serves LIKE without an ESCAPE clause
-        # rowids straight from the index: no pass over every measure's text
-        in_text = Measure.id.in_(select(_fts.c.rowid).where(_fts.c.search_text.like(pattern)))
+        text_ids = select(_fts.c.rowid).where(_fts.c.search_text.like(pattern))
     else:
-        in_text = Measure.search_text.like(pattern, escape="\\")
+        inner = aliased(Measure)
+        text_ids = select(inner.id).where(inner.search_text.like(pattern, escape="\\"))
     # Measures' search text already holds their problem issue's title and executor codes
-    # (models/plans.measure_search_text); department full names are matched apart. Not
-    # correlated: the few departments matching are found once, not once per measure.
-    department_matches = Measure.id.in_(
+    # (models/plans.measure_search_text); department full names are matched apart, once.
+    department_ids = (
         select(MeasureDepartment.measure_id)
         .join(Department, Department.id == MeasureDepartment.department_id)
         .where(Department.search_text.like(pattern, escape="\\"))
     )
-    return or_(in_text, department_matches)
+    # One id set per word (not an OR over each measure's columns), so the planner drives the
+    # search from the index instead of scanning every measure.
+    return Measure.id.in_(union(text_ids, department_ids))
 
 
 def _matching(terms: list[str], fts: bool) -> ColumnElement[bool]:
