@@ -251,6 +251,26 @@ async def _may_view_department(
     return chat_id < 0 and department_id in await chat_department_ids(session, chat_id)
 
 
+async def _viewable_department(
+    query: CallbackQuery,
+    session: AsyncSession,
+    user: User | None,
+    is_admin: bool,
+    department_id: int,
+    callback_answer: CallbackAnswer,
+) -> Department | None:
+    """The department a list button names, if the caller may see it; else a polite refusal."""
+    department = await deps.get_department(session, department_id)
+    if department is None:
+        _refuse(callback_answer, NOT_FOUND)
+        return None
+    chat_id = query.message.chat.id if query.message else 0
+    if not await _may_view_department(session, user, is_admin, chat_id, department.id):
+        _refuse(callback_answer, NOT_ALLOWED)
+        return None
+    return department
+
+
 def _measure_title(measure: Measure) -> str:
     return f"{measure.problem.number}.{measure.position}"
 
@@ -595,13 +615,10 @@ async def show_measures(
     i18n: I18n,
     callback_answer: CallbackAnswer,
 ) -> None:
-    department = await deps.get_department(session, callback_data.dep)
-    chat_id = query.message.chat.id if query.message else 0
+    department = await _viewable_department(
+        query, session, user, is_admin, callback_data.dep, callback_answer
+    )
     if department is None:
-        _refuse(callback_answer, NOT_FOUND)
-        return
-    if not await _may_view_department(session, user, is_admin, chat_id, department.id):
-        _refuse(callback_answer, NOT_ALLOWED)
         return
     text, markup = await _measures_page(
         session, department, callback_data.page, i18n.current_locale
@@ -1368,13 +1385,10 @@ async def show_inbox(
     i18n: I18n,
     callback_answer: CallbackAnswer,
 ) -> None:
-    department = await deps.get_department(session, callback_data.dep)
-    chat_id = query.message.chat.id if query.message else 0
+    department = await _viewable_department(
+        query, session, user, is_admin, callback_data.dep, callback_answer
+    )
     if department is None:
-        _refuse(callback_answer, NOT_FOUND)
-        return
-    if not await _may_view_department(session, user, is_admin, chat_id, department.id):
-        _refuse(callback_answer, NOT_ALLOWED)
         return
     text, markup = await _inbox_page(
         session, department, callback_data.q, callback_data.page, i18n.current_locale
