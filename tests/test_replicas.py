@@ -206,7 +206,7 @@ def _screens(api: FakeBotAPI, chat_id: int) -> list[Call]:
 async def _screen(api: FakeBotAPI, chat_id: int, since: int, expect: str) -> Call:
     """The first message sent or edited in ``chat_id`` after the first ``since`` ones that
     contains ``expect``."""
-    for _ in range(600):
+    for _ in range(1200):  # up to a minute: a loaded machine starts processes slowly
         for call in _screens(api, chat_id)[since:]:
             if expect in str(call.params.get("text", "")):
                 return call
@@ -313,7 +313,7 @@ async def test_two_replicas_share_dialogues_and_send_each_notification_once(
                 counts[chat] = counts.get(chat, 0) + 1
         return counts
 
-    for _ in range(1200):  # the catch-up reminder runs 20 s after each replica's start
+    for _ in range(2400):  # the catch-up reminder runs 20 s after each replica's start
         counts = delivered()
         if len(counts) == NOTIFICATIONS + 1:
             break
