@@ -213,6 +213,30 @@ class MeasureRow:
     district: District | None = None
     meeting_starts_at: dt.datetime | None = None
 
+    @classmethod
+    def of(
+        cls,
+        measure: Measure,
+        problem_number: int,
+        problem_title: str,
+        today: dt.date,
+        district: District | None = None,
+        meeting_starts_at: dt.datetime | None = None,
+    ) -> MeasureRow:
+        return cls(
+            id=measure.id,
+            text=measure.text,
+            status=effective_status(measure.status, measure.due_date, today),
+            due_date=measure.due_date,
+            deadline_text=measure.deadline_text,
+            problem_number=problem_number,
+            problem_title=problem_title,
+            position=measure.position,
+            district_id=district.id if district is not None else 0,
+            district=district,
+            meeting_starts_at=meeting_starts_at,
+        )
+
 
 @dataclass
 class MeetingPage:
@@ -252,19 +276,7 @@ async def meeting_page(
         .limit(per_page)
     )
     rows = [
-        MeasureRow(
-            id=m.id,
-            text=m.text,
-            status=effective_status(m.status, m.due_date, today),
-            due_date=m.due_date,
-            deadline_text=m.deadline_text,
-            problem_number=number,
-            problem_title=title,
-            position=m.position,
-            district_id=district.id,
-            district=district,
-            meeting_starts_at=meeting.starts_at,
-        )
+        MeasureRow.of(m, number, title, today, district, meeting.starts_at)
         for m, number, title in result.all()
     ]
     return MeetingPage(meeting, district, tally, rows, total, page)
@@ -541,17 +553,6 @@ async def following_page(
             items.append(FollowItem(district=district))
         elif measure is not None and problem is not None:
             items.append(
-                FollowItem(
-                    measure=MeasureRow(
-                        id=measure.id,
-                        text=measure.text,
-                        status=effective_status(measure.status, measure.due_date, today),
-                        due_date=measure.due_date,
-                        deadline_text=measure.deadline_text,
-                        problem_number=problem.number,
-                        problem_title=problem.title,
-                        position=measure.position,
-                    )
-                )
+                FollowItem(measure=MeasureRow.of(measure, problem.number, problem.title, today))
             )
     return FollowingPage(items, total, page)

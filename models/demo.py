@@ -11,20 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.entities import Department, District, Meeting, MeetingStatus
+from models.meetings import OUTCOME_FIELDS
 from models.plans import ApplyResult, PlanRow, apply_plan, parse_plan
 from models.reference import DATA_DIR, ensure_reference_data
 
 DEMO_FILE = DATA_DIR / "almaly-2022-06-23.json"
 ALMATY = ZoneInfo("Asia/Almaty")
-
-OUTCOME_FIELDS = (
-    "participants",
-    "speakers",
-    "questions_raised",
-    "answered_at_meeting",
-    "questions_done",
-    "questions_in_work",
-)
 
 
 @dataclass

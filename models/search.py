@@ -27,7 +27,6 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.labels import effective_status
 from models.commitments import MeasureRow
 from models.entities import (
     Department,
@@ -165,19 +164,7 @@ async def search_measures(
 def _row(
     measure: Measure, problem: ProblemIssue, meeting: Meeting, district: District, today: dt.date
 ) -> MeasureRow:
-    return MeasureRow(
-        id=measure.id,
-        text=measure.text,
-        status=effective_status(measure.status, measure.due_date, today),
-        due_date=measure.due_date,
-        deadline_text=measure.deadline_text,
-        problem_number=problem.number,
-        problem_title=problem.title,
-        position=measure.position,
-        district_id=district.id,
-        district=district,
-        meeting_starts_at=meeting.starts_at,
-    )
+    return MeasureRow.of(measure, problem.number, problem.title, today, district, meeting.starts_at)
 
 
 async def popular_measures(
