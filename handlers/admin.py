@@ -32,7 +32,6 @@ from aiogram.types import (
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -68,6 +67,7 @@ from bot.keyboards.admin import (
     panel_keyboard,
     preview_keyboard,
 )
+from bot.keyboards.builder import Keyboard
 from bot.keyboards.common import clamp_page
 from bot.menu import MenuButton, MenuItem
 from bot.replies import refuse, show
@@ -1457,7 +1457,7 @@ async def import_confirm(
     result = await apply_plan(session, meeting.id, plan, author_id=user.id)
     await session.commit()
     await state.clear()
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(
         text=_("Open the meeting"), callback_data=MeetCb(action=MeetAction.OPEN, id=meeting.id)
     )

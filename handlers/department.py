@@ -38,13 +38,13 @@ from aiogram.types import (
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import AdminCb, AdminSection, ReportMeasureCb
 from bot.config import Settings
 from bot.formatting import fmt_date, fmt_datetime, local_today
 from bot.i18n import N_
+from bot.keyboards.builder import Keyboard
 from bot.keyboards.common import clamp_page, page_count
 from bot.keyboards.department import (
     NAME_FIELDS,
@@ -1234,7 +1234,7 @@ async def _notify_dispute(
                     comment=html.quote(truncate(comment, limit))
                 )
             )
-        keyboard = InlineKeyboardBuilder()
+        keyboard = Keyboard()
         if admin:
             keyboard.button(
                 text=i18n.gettext(REOPEN_BUTTON, locale=locale),
@@ -1577,7 +1577,7 @@ async def return_reason(
     await session.flush()
     for recipient in await deps.admin_recipients(session, settings.admin_ids):
         locale = recipient.locale or i18n.default_locale
-        keyboard = InlineKeyboardBuilder()
+        keyboard = Keyboard()
         keyboard.button(
             text=i18n.gettext(MODERATION_BUTTON, locale=locale),
             callback_data=AdminCb(section=AdminSection.MODERATION),

@@ -13,10 +13,10 @@ from enum import StrEnum
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import AdminCb, AdminSection
 from bot.formatting import to_local
+from bot.keyboards.builder import Keyboard
 from bot.keyboards.common import page_count, pagination_row
 from models.entities import District, Meeting, MeetingStatus
 
@@ -115,7 +115,7 @@ ADMIN_CALLBACKS: tuple[type[CallbackData], ...] = (
 
 
 def panel_keyboard() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     for section, text in (
         (AdminSection.MEETINGS, _("📅 Meetings")),
         (AdminSection.IMPORT, _("📥 Import an action plan")),
@@ -137,7 +137,7 @@ def back_to_panel_button() -> InlineKeyboardButton:
 
 
 def meeting_districts_keyboard(districts: Sequence[District], locale: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     for district in districts:
         builder.button(
             text=district.short(locale),
@@ -173,7 +173,7 @@ def meeting_button_text(meeting: Meeting, locale: str, *, with_district: bool) -
 def meeting_list_keyboard(
     meetings: Sequence[Meeting], district_id: int, page: int, total: int, locale: str
 ) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     for meeting in meetings:
         builder.button(
             text=meeting_button_text(meeting, locale, with_district=district_id == 0),
@@ -198,7 +198,7 @@ def meeting_list_keyboard(
 
 
 def meeting_card_keyboard(meeting: Meeting) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(text=_("✏️ Edit"), callback_data=MeetCb(action=MeetAction.EDIT, id=meeting.id))
     builder.button(
         text=_("📊 Outcome figures"), callback_data=MeetCb(action=MeetAction.OUTCOME, id=meeting.id)
@@ -220,7 +220,7 @@ def meeting_card_keyboard(meeting: Meeting) -> InlineKeyboardMarkup:
 
 
 def edit_fields_keyboard(meeting_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     for field, text in (
         (MeetField.DISTRICT, _("District")),
         (MeetField.STARTS, _("Date and time")),
@@ -239,7 +239,7 @@ def edit_fields_keyboard(meeting_id: int) -> InlineKeyboardMarkup:
 def form_districts_keyboard(
     districts: Sequence[District], locale: str, meeting_id: int = 0
 ) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     for district in districts:
         builder.button(
             text=district.short(locale),
@@ -256,13 +256,13 @@ def form_button(action: FormAction) -> InlineKeyboardMarkup:
         FormAction.SAVE: _("💾 Save"),
         FormAction.DISCARD: _("✖️ Discard"),
     }
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(text=texts[action], callback_data=MeetFormCb(action=action))
     return builder.as_markup()
 
 
 def preview_keyboard() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(text=_("💾 Save"), callback_data=MeetFormCb(action=FormAction.SAVE))
     builder.button(text=_("✖️ Discard"), callback_data=MeetFormCb(action=FormAction.DISCARD))
     builder.adjust(2)
@@ -270,7 +270,7 @@ def preview_keyboard() -> InlineKeyboardMarkup:
 
 
 def cancel_confirm_keyboard(meeting_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(
         text=_("Yes, cancel it"), callback_data=MeetCb(action=MeetAction.CANCEL_OK, id=meeting_id)
     )
@@ -284,7 +284,7 @@ def cancel_confirm_keyboard(meeting_id: int) -> InlineKeyboardMarkup:
 def import_targets_keyboard(
     meetings: Sequence[Meeting], page: int, total: int, locale: str
 ) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     for meeting in meetings:
         builder.button(
             text=meeting_button_text(meeting, locale, with_district=True),
@@ -315,7 +315,7 @@ def import_targets_keyboard(
 
 
 def import_confirm_keyboard(token: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(
         text=_("✅ Import"), callback_data=ImportCb(action=ImportAction.CONFIRM, token=token)
     )
@@ -325,7 +325,7 @@ def import_confirm_keyboard(token: str) -> InlineKeyboardMarkup:
 
 
 def announce_audience_keyboard(districts: Sequence[District], locale: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     for district in districts:
         builder.button(
             text=district.short(locale),
@@ -340,7 +340,7 @@ def announce_audience_keyboard(districts: Sequence[District], locale: str) -> In
 
 
 def announce_confirm_keyboard(token: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(
         text=_("📨 Send"), callback_data=AnnounceCb(action=AnnounceAction.SEND, token=token)
     )

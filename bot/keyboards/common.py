@@ -7,15 +7,15 @@ from collections.abc import Callable, Sequence
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import DistrictCb, LangCb, Origin, SettingsAction, SettingsCb
 from bot.i18n import LANGUAGE_NAMES
+from bot.keyboards.builder import Keyboard
 from models.entities import District
 
 
 def language_keyboard(origin: Origin, selected: str | None) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     for code, name in LANGUAGE_NAMES.items():
         text = f"✅ {name}" if code == selected else name
         builder.button(text=text, callback_data=LangCb(code=code, origin=origin))
@@ -26,7 +26,7 @@ def language_keyboard(origin: Origin, selected: str | None) -> InlineKeyboardMar
 def district_keyboard(
     districts: Sequence[District], origin: Origin, locale: str, selected: int | None = None
 ) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     for district in districts:
         text = district.short(locale)
         if district.id == selected:
@@ -37,7 +37,7 @@ def district_keyboard(
 
 
 def settings_keyboard(night_pushes: bool) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(text=_("🌐 Language"), callback_data=SettingsCb(action=SettingsAction.LANGUAGE))
     builder.button(text=_("🏙 District"), callback_data=SettingsCb(action=SettingsAction.DISTRICT))
     night = _("🌙 Night notifications: on") if night_pushes else _("🌙 Night notifications: off")

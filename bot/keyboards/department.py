@@ -8,9 +8,9 @@ from enum import StrEnum
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import AdminCb, AdminSection, OpenMeasureCb, ReportMeasureCb
+from bot.keyboards.builder import Keyboard
 from bot.keyboards.common import pagination_row
 from bot.labels import status_mark
 from models.departments import MeasureRow
@@ -127,7 +127,7 @@ QUEUE_MARKS = {
 def pick_keyboard(
     departments: Sequence[Department], purpose: Purpose, locale: str
 ) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     for department in departments:
         builder.button(
             text=department.short(locale), callback_data=PickCb(purpose=purpose, dep=department.id)
@@ -168,7 +168,7 @@ def measures_keyboard(
 def report_keyboard(
     measure: Measure, *, is_admin: bool, back_dep: int | None
 ) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     open_status = measure.status in (MeasureStatus.PLANNED, MeasureStatus.IN_PROGRESS)
     sizes: list[int] = []
     if measure.status == MeasureStatus.PLANNED:
@@ -205,7 +205,7 @@ def report_keyboard(
 
 
 def reopen_confirm_keyboard(measure_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(
         text=_("↩️ Yes, reopen"),
         callback_data=MeasureActCb(id=measure_id, act=MeasureAct.REOPEN_YES),
@@ -216,7 +216,7 @@ def reopen_confirm_keyboard(measure_id: int) -> InlineKeyboardMarkup:
 
 
 def skip_keyboard(text: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(text=text, callback_data=FormCb(act=FormAct.SKIP))
     return builder.as_markup()
 
@@ -262,7 +262,7 @@ def inbox_keyboard(
 
 
 def question_keyboard(question: Question) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     if question.department_queue == DepartmentQueue.NEW:
         builder.button(
             text=_("🛠 Take into work"),
@@ -294,7 +294,7 @@ def question_keyboard(question: Question) -> InlineKeyboardMarkup:
 def check_keyboard(
     measure_id: int, update_id: int, open_text: str, yes: str, no: str
 ) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(text=yes, callback_data=CheckCb(id=measure_id, u=update_id, ok=True))
     builder.button(text=no, callback_data=CheckCb(id=measure_id, u=update_id, ok=False))
     builder.button(text=open_text, callback_data=OpenMeasureCb(id=measure_id))
@@ -303,7 +303,7 @@ def check_keyboard(
 
 
 def leave_keyboard(departments: Sequence[Department], locale: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     for department in departments:
         builder.button(
             text=_("🚪 Leave {department}").format(department=department.short(locale)),
@@ -355,7 +355,7 @@ def admin_department_keyboard(
     department: Department, *, members: int, chats: int
 ) -> InlineKeyboardMarkup:
     dep = department.id
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(
         text=_("🔗 New invitation"), callback_data=DeptAdminCb(act=DeptAdminAct.INVITE, dep=dep)
     )
@@ -381,7 +381,7 @@ def admin_department_keyboard(
 
 
 def admin_fields_keyboard(dep: int, labels: Sequence[str]) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     for index, text in enumerate(labels):
         builder.button(
             text=text, callback_data=DeptAdminCb(act=DeptAdminAct.FIELD, dep=dep, arg=index)
@@ -395,7 +395,7 @@ def admin_fields_keyboard(dep: int, labels: Sequence[str]) -> InlineKeyboardMark
 
 
 def admin_members_keyboard(dep: int, members: Sequence[User]) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     for member in members:
         name = member.full_name or (f"@{member.username}" if member.username else f"#{member.id}")
         builder.button(
@@ -411,7 +411,7 @@ def admin_members_keyboard(dep: int, members: Sequence[User]) -> InlineKeyboardM
 
 
 def admin_chats_keyboard(dep: int, chats: Sequence[DepartmentChat]) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     for chat in chats:
         builder.button(
             text=truncate(f"❌ {chat.title or chat.chat_id}", 60),

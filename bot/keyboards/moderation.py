@@ -8,10 +8,10 @@ from enum import StrEnum
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.formatting import fmt_date, to_local
 from bot.keyboards.admin import back_to_panel_button
+from bot.keyboards.builder import Keyboard
 from bot.keyboards.common import page_count, pagination_row
 from models.entities import Category, Department, District, Meeting, Question
 from models.text import truncate
@@ -111,7 +111,7 @@ def queue_keyboard(
     total: int,
     locale: str,
 ) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     for question in questions:
         builder.row(
             InlineKeyboardButton(
@@ -141,7 +141,7 @@ def queue_keyboard(
 def card_keyboard(
     question: Question, page: int, *, can_accept: bool, can_merge: bool
 ) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     if can_accept:
         text = _("✅ Accept") if question.status == "submitted" else _("🏢 Reassign")
         builder.button(
@@ -164,7 +164,7 @@ def card_keyboard(
 
 
 def accept_keyboard(question_id: int, category_id: int, department_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(
         text=_("✅ Confirm"),
         callback_data=ModAcceptCb(
@@ -195,7 +195,7 @@ def category_keyboard(
     question_id: int, categories: Sequence[Category], selected: int, locale: str
 ) -> InlineKeyboardMarkup:
     """Choosing a category resets the department to the category's default (dep=-1)."""
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     for category in categories:
         mark = "✅ " if category.id == selected else ""
         builder.button(
@@ -222,7 +222,7 @@ def department_keyboard(
     page: int,
     locale: str,
 ) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     shown = departments[page * DEPARTMENTS_PAGE : (page + 1) * DEPARTMENTS_PAGE]
     for department in shown:
         mark = "✅ " if department.id == selected else ""
@@ -255,7 +255,7 @@ def department_keyboard(
 
 
 def merge_keyboard(question_id: int, candidates: Sequence[Question]) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     for candidate in candidates:
         builder.row(
             InlineKeyboardButton(
@@ -281,7 +281,7 @@ def merge_keyboard(question_id: int, candidates: Sequence[Question]) -> InlineKe
 
 
 def merge_confirm_keyboard(question_id: int, target_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(
         text=_("🔗 Merge"),
         callback_data=ModMergeCb(step=MergeStep.SAVE, id=question_id, to=target_id),
@@ -303,7 +303,7 @@ def meeting_label(meeting: Meeting, districts: dict[int, District], locale: str)
 def oral_meeting_keyboard(
     meetings: Sequence[Meeting], districts: dict[int, District], locale: str
 ) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     for meeting in meetings:
         builder.button(
             text=meeting_label(meeting, districts, locale),
@@ -317,7 +317,7 @@ def oral_meeting_keyboard(
 def oral_category_keyboard(
     meeting_id: int, categories: Sequence[Category], locale: str
 ) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     for category in categories:
         builder.button(
             text=category.short(locale),
@@ -329,7 +329,7 @@ def oral_category_keyboard(
 
 
 def oral_outcome_keyboard(meeting_id: int, category_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(
         text=_("💬 Answered at the meeting"),
         callback_data=ModOralCb(
@@ -355,7 +355,7 @@ def oral_outcome_keyboard(meeting_id: int, category_id: int) -> InlineKeyboardMa
 def agenda_meeting_keyboard(
     meetings: Sequence[Meeting], districts: dict[int, District], locale: str
 ) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     for meeting in meetings:
         builder.button(
             text=meeting_label(meeting, districts, locale),
@@ -370,7 +370,7 @@ def agenda_keyboard(
     meeting_id: int, page: int, total: int, questions: Sequence[Question]
 ) -> InlineKeyboardMarkup:
     """Each question opens its card (to change its category or department)."""
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     for question in questions:
         builder.row(
             InlineKeyboardButton(
@@ -393,7 +393,7 @@ def agenda_keyboard(
 
 
 def cancel_form_keyboard(question_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(
         text=_("◀️ Back to the question"),
         callback_data=ModCb(action=ModAction.OPEN, id=question_id),

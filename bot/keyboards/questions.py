@@ -12,8 +12,8 @@ from enum import StrEnum
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.keyboards.builder import Keyboard
 from bot.keyboards.common import pagination_row
 from models.entities import Category, Question
 
@@ -83,7 +83,7 @@ class QNextCb(CallbackData, prefix="qn"):
 
 
 def consent_keyboard(nonce: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(text=_("✅ I agree"), callback_data=QConsentCb(agree=True, f=nonce))
     builder.button(text=_("✖️ I do not agree"), callback_data=QConsentCb(agree=False, f=nonce))
     builder.adjust(1)
@@ -93,7 +93,7 @@ def consent_keyboard(nonce: int) -> InlineKeyboardMarkup:
 def category_keyboard(
     items: Sequence[Category], locale: str, nonce: int, selected: int | None = None
 ) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     for category in items:
         text = category.name(locale)
         if category.id == selected:
@@ -107,7 +107,7 @@ def category_keyboard(
 
 
 def cancel_keyboard(nonce: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(
         text=_("✖️ Cancel the question"), callback_data=QFormCb(action=FormAction.CANCEL, f=nonce)
     )
@@ -115,7 +115,7 @@ def cancel_keyboard(nonce: int) -> InlineKeyboardMarkup:
 
 
 def address_keyboard(nonce: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(
         text=_("⏭ Skip: no address"),
         callback_data=QFormCb(action=FormAction.SKIP_ADDRESS, f=nonce),
@@ -128,7 +128,7 @@ def address_keyboard(nonce: int) -> InlineKeyboardMarkup:
 
 
 def publicity_keyboard(nonce: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(
         text=_("👤 With my name"), callback_data=QFormCb(action=FormAction.NAME, f=nonce)
     )
@@ -143,7 +143,7 @@ def publicity_keyboard(nonce: int) -> InlineKeyboardMarkup:
 
 
 def preview_keyboard(nonce: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(
         text=_("📨 Send the question"), callback_data=QFormCb(action=FormAction.SEND, f=nonce)
     )
@@ -158,7 +158,7 @@ def preview_keyboard(nonce: int) -> InlineKeyboardMarkup:
 
 
 def edit_keyboard(nonce: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     for action, text in (
         (FormAction.EDIT_CATEGORY, _("🏷 Category")),
         (FormAction.EDIT_TEXT, _("📝 Text")),
@@ -247,7 +247,7 @@ def support_keyboard(
 
 
 def forget_keyboard() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(
         text=_("🗑 Yes, delete my data"), callback_data=QPrivacyCb(action=PrivacyAction.CONFIRM)
     )

@@ -12,9 +12,9 @@ from enum import StrEnum
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.keyboards.admin import back_to_panel_button
+from bot.keyboards.builder import Keyboard
 from bot.keyboards.moderation import meeting_label
 from models.entities import District, Meeting
 from models.stats import Scope, ScopeKind, date_to_int
@@ -62,7 +62,7 @@ def scope_data(factory: Factory, action: ReportAction, scope: Scope) -> StatsCb 
 
 
 def scope_menu_keyboard(factory: Factory) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(text=_("📅 A meeting"), callback_data=factory(action=ReportAction.MEETINGS))
     builder.button(text=_("🏙 A district"), callback_data=factory(action=ReportAction.DISTRICTS))
     builder.button(
@@ -90,7 +90,7 @@ def _back_to_menu(factory: Factory) -> InlineKeyboardButton:
 def meetings_keyboard(
     factory: Factory, meetings: Sequence[Meeting], districts: dict[int, District], locale: str
 ) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     for meeting in meetings:
         builder.button(
             text=meeting_label(meeting, districts, locale),
@@ -104,7 +104,7 @@ def meetings_keyboard(
 def districts_keyboard(
     factory: Factory, districts: Sequence[District], locale: str
 ) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     for district in districts:
         builder.button(
             text=district.short(locale),
@@ -119,7 +119,7 @@ def districts_keyboard(
 
 def report_keyboard(scope: Scope) -> InlineKeyboardMarkup:
     """Under a statistics message: the chart, the same scope's export, back."""
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(text=_("📊 Chart"), callback_data=scope_data(StatsCb, ReportAction.CHART, scope))
     builder.button(text=_("⬇️ Export"), callback_data=scope_data(ExportCb, ReportAction.SHOW, scope))
     builder.adjust(2)
@@ -128,7 +128,7 @@ def report_keyboard(scope: Scope) -> InlineKeyboardMarkup:
 
 
 def format_keyboard(scope: Scope) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(text=_("📗 XLSX"), callback_data=scope_data(ExportCb, ReportAction.XLSX, scope))
     builder.button(text=_("📄 CSV"), callback_data=scope_data(ExportCb, ReportAction.CSV, scope))
     builder.adjust(2)
@@ -137,6 +137,6 @@ def format_keyboard(scope: Scope) -> InlineKeyboardMarkup:
 
 
 def cancel_keyboard(factory: Factory) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.row(_back_to_menu(factory))
     return builder.as_markup()

@@ -18,10 +18,10 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n.context import get_i18n
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import ReportMeasureCb
 from bot.formatting import fmt_date, fmt_datetime, to_local
+from bot.keyboards.builder import Keyboard
 from bot.keyboards.common import page_count, pagination_row
 from bot.labels import OVERDUE, status_label, status_mark
 from models.commitments import (
@@ -227,7 +227,7 @@ def _fit(parts: list[str], limit: int = MAX_TEXT) -> str:
 
 
 def districts_view(summaries: list[DistrictSummary], own_id: int | None, locale: str) -> View:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     ordered = sorted(summaries, key=lambda s: (s.district.id != own_id, s.district.order))
     for summary in ordered:
         name = summary.district.short(locale)
@@ -254,7 +254,7 @@ def overview_view(summaries: list[DistrictSummary], locale: str, today: dt.date)
         _("🏙 <b>City overview</b> on {date}").format(date=fmt_date(today, locale)),
         "",
     ]
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     for summary in summaries:
         name = html.quote(summary.district.short(locale))
         for attr in ("done", "in_progress", "planned", "overdue", "cancelled"):
@@ -281,7 +281,7 @@ def overview_view(summaries: list[DistrictSummary], locale: str, today: dt.date)
 def district_view(page: DistrictPage, locale: str) -> View:
     district = page.district
     lines = [f"<b>{html.quote(district.name(locale))}</b>"]
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     if not page.meetings:
         lines.append(
             _(
@@ -335,7 +335,7 @@ def meeting_view(page: MeetingPage, locale: str, dp: int) -> View:
     if meeting.place:
         lines.append(html.quote(truncate(meeting.place, 200)))
     lines += [tally_line(page.tally), ""]
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     if not page.rows:
         lines.append(_("The action plan of this meeting has not been published yet."))
     current_problem = None
@@ -469,7 +469,7 @@ def render_card(
         text = _card_text(card, locale, today, limit)
     text = text[:MAX_TEXT] if len(text) > MAX_TEXT else text
     nav_ = nav or CardNav()
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     follow_data = CardFollowCb(
         id=card.measure.id, on=0 if card.following else 1, src=nav_.src, page=nav_.page,
         dp=nav_.dp,
@@ -524,7 +524,7 @@ def history_view(history: HistoryPage, locale: str, nav: CardNav) -> View:
         if entry.comment and entry.kind != "import":
             lines.append(f"<i>{html.quote(truncate(entry.comment, 400))}</i>")
         lines.append("")
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     pages = page_count(history.total, HISTORY_PER_PAGE)
     row = pagination_row(
         history.page,
@@ -557,7 +557,7 @@ def search_view(result: SearchPage, query: str, locale: str, has_district: bool)
     ]
     if has_district:
         lines.append(_("{n} of them in your district.").format(n=result.in_district))
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     header = None
     for index, row in enumerate(result.rows):
         number = result.page * SEARCH_PER_PAGE + index + 1
@@ -597,7 +597,7 @@ def no_results_view(query: str, terms: list[str]) -> View:
     ]
     if len(terms) > 1:
         lines.append(_("Every word must match, so fewer words find more."))
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     builder.button(text=_("📋 Browse by district"), callback_data=DistrictsCb())
     builder.button(text=_("🏙 City overview"), callback_data=OverviewCb())
     builder.adjust(1)
@@ -608,7 +608,7 @@ def no_results_view(query: str, terms: list[str]) -> View:
 
 
 def following_view(page: FollowingPage, locale: str) -> View:
-    builder = InlineKeyboardBuilder()
+    builder = Keyboard()
     if not page.items:
         builder.button(text=_("📋 Browse by district"), callback_data=DistrictsCb())
         return (
