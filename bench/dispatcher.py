@@ -224,6 +224,7 @@ class Comparison:
     full: Run
     echo: Run
     forms_opened: int
+    cold: Run = field(default_factory=Run)  # each update with the pool's caches emptied first
 
     @property
     def ratio(self) -> float:
@@ -247,6 +248,18 @@ class Comparison:
                 f"(= {p50 / echo_p50:5.1f}× / {p99 / echo_p50:5.1f}× the echo p50 "
                 f"{echo_p50:.2f} ms, n={len(times)})"
             )
+        if self.cold.samples:
+            out.append(
+                "    with the profile and search caches emptied before each update "
+                "(a resident's first update, words nobody searched for a minute):"
+            )
+            for kind in KINDS:
+                times = self.cold.times(kind)
+                if times:
+                    out.append(
+                        f"    {kind:<6} p50 {percentile(times, 50) * 1000:7.2f} ms  "
+                        f"p99 {percentile(times, 99) * 1000:7.2f} ms  (n={len(times)})"
+                    )
         return out
 
 
@@ -284,7 +297,20 @@ async def compare(
             best_full = full_run
         _trim(full_bot)
     assert best_full is not None and best_echo is not None
-    return Comparison(backend, best_full, best_echo, opened)
+    cold = await timed([(kind, _cold(pool, action)) for kind, action in full.actions(updates // 2)])
+    _trim(full_bot)
+    return Comparison(backend, best_full, best_echo, opened, cold)
+
+
+def _cold(
+    pool: async_sessionmaker[AsyncSession], action: Callable[[], Awaitable[Any]]
+) -> Callable[[], Awaitable[Any]]:
+    async def emptied_then_run() -> Any:
+        for cache in (pool.kw["info"]["profile_cache"], pool.kw["info"]["search_cache"]):
+            cache.clear()
+        return await action()
+
+    return emptied_then_run
 
 
 def _trim(bot: Bot) -> None:

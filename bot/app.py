@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.commands import set_commands
 from bot.config import Settings
-from bot.fast_filters import inline_pure_filters
+from bot.fast_filters import gate_callback_routers, inline_pure_filters
 from bot.i18n import ProfileI18nMiddleware, create_i18n
 from bot.middlewares import DbSessionMiddleware, ErrorsMiddleware, UserMiddleware
 from bot.storage import create_storage, startup_lock
@@ -75,6 +75,7 @@ def create_dispatcher(
     dp.callback_query.middleware(CallbackAnswerMiddleware())
     dp.include_routers(*get_routers())
     inline_pure_filters(dp)  # F-filters and FSM states: no thread hop per check (bench/)
+    gate_callback_routers(dp)  # a button goes only to the router that knows its prefix
     dp.startup.register(_on_startup)
     # The scheduler and the delivery worker live and die with the bot (scheduler/runtime.py).
     dp.startup.register(start_background)
@@ -92,7 +93,11 @@ async def prepare_database(
     """Engine and session pool, with migrations applied and reference data present."""
     engine = create_engine(settings.database_url)
     await migrate(engine)
-    pool = create_session_pool(engine)
+    pool = create_session_pool(
+        engine,
+        profile_cache_seconds=settings.profile_cache_seconds,
+        search_cache_seconds=settings.search_cache_seconds,
+    )
     async with pool() as session:
         await ensure_reference_data(session)
         await session.commit()

@@ -16,6 +16,10 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from models import sqlite_async
+from models.search import SearchCache
+from models.users import ProfileCache
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
@@ -42,6 +46,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         # close() already rolls back a transaction left open; after a commit there is nothing to
         # reset, and the pool's extra rollback would be one more aiosqlite thread hop per update.
         kwargs["pool_reset_on_return"] = None
+        if parsed.get_driver_name() == "aiosqlite":
+            kwargs["module"] = sqlite_async.dbapi()  # one thread hand-off per statement
     else:
         kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
     engine = create_async_engine(url, **kwargs)
@@ -56,8 +62,29 @@ def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     return not (name or "").startswith(("measures_fts", "ix_measures_search_trgm"))
 
 
-def create_session_pool(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+PROFILE_CACHE_SECONDS = 30.0
+SEARCH_CACHE_SECONDS = 60.0
+
+
+def create_session_pool(
+    engine: AsyncEngine,
+    *,
+    profile_cache_seconds: float = PROFILE_CACHE_SECONDS,
+    search_cache_seconds: float = SEARCH_CACHE_SECONDS,
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions of one database. They share a cache of recently read profiles
+    (:class:`models.users.ProfileCache`) and one of search matches
+    (:class:`models.search.SearchCache`), both emptied by their own writes; 0 seconds turns
+    either off."""
+    return async_sessionmaker(
+        engine,
+        expire_on_commit=False,
+        autoflush=False,
+        info={
+            "profile_cache": ProfileCache(profile_cache_seconds),
+            "search_cache": SearchCache(search_cache_seconds),
+        },
+    )
 
 
 def alembic_config() -> Config:

@@ -9,7 +9,11 @@ of the three sources. Results in the user's district come first, then the rest o
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -18,6 +22,7 @@ from sqlalchemy import (
     and_,
     case,
     column,
+    event,
     func,
     select,
     table,
@@ -25,7 +30,7 @@ from sqlalchemy import (
     union,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import ORMExecuteState, Session, aliased
 
 from models.commitments import MeasureRow
 from models.entities import (
@@ -92,6 +97,130 @@ def _matching(terms: list[str], fts: bool) -> ColumnElement[bool]:
     return and_(*[_term_condition(t, fts) for t in terms])
 
 
+@dataclass
+class _Matches:
+    """Every measure matching one set of words, newest meeting first (then plan order)."""
+
+    ids: list[int]
+    districts: list[int]
+    # per district: the same ids with the district's own first, and how many those are
+    orders: dict[int, tuple[list[int], int]] = field(default_factory=dict)
+
+    def ordered(self, district_id: int | None) -> tuple[list[int], int]:
+        key = district_id if district_id is not None else -1
+        found = self.orders.get(key)
+        if found is None:
+            here = [i for i, d in zip(self.ids, self.districts, strict=True) if d == key]
+            rest = [i for i, d in zip(self.ids, self.districts, strict=True) if d != key]
+            found = self.orders[key] = (here + rest, len(here))
+        return found
+
+
+class SearchCache:
+    """Which measures match a set of words, kept for ``ttl`` seconds per session pool.
+
+    Residents search the same few words (a street, «школа», «освещение») over and over; the
+    matching and ordering of thousands of measures is the expensive part of a search, the page
+    of rows is then loaded fresh by id (statuses and texts are always current). Any change to
+    measures, their problems, meetings, departments or links made through the pool's sessions
+    empties the cache at once; changes by another process (an import on another replica) show
+    within ``ttl`` seconds. ``ttl=0`` turns it off.
+    """
+
+    def __init__(self, ttl: float = 60.0, size: int = 512) -> None:
+        self.ttl = ttl
+        self.size = size
+        self.clock: Callable[[], float] = time.monotonic  # replaced by the tests
+        self._entries: OrderedDict[tuple[str, ...], tuple[float, _Matches]] = OrderedDict()
+
+    def get(self, terms: tuple[str, ...]) -> _Matches | None:
+        entry = self._entries.get(terms)
+        if entry is None:
+            return None
+        if self.clock() - entry[0] > self.ttl:
+            del self._entries[terms]
+            return None
+        self._entries.move_to_end(terms)
+        return entry[1]
+
+    def put(self, terms: tuple[str, ...], matches: _Matches) -> None:
+        if self.ttl <= 0:
+            return
+        self._entries[terms] = (self.clock(), matches)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+_SEARCHED = (Measure, ProblemIssue, Meeting, Department, MeasureDepartment)
+_CACHE = "search_cache"
+_TOUCHED = "search_data_written"
+
+
+def search_cache(session: AsyncSession | Session) -> SearchCache | None:
+    cache = session.info.get(_CACHE)
+    return cache if isinstance(cache, SearchCache) else None
+
+
+@event.listens_for(Session, "after_flush")
+def _searched_rows_flushed(session: Session, _context: Any) -> None:
+    cache = search_cache(session)
+    if cache is not None and any(
+        isinstance(obj, _SEARCHED) for obj in (*session.new, *session.dirty, *session.deleted)
+    ):
+        cache.clear()
+        session.info[_TOUCHED] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _searched_rows_committed(session: Session) -> None:
+    # Emptied again: a search may have run between this session's flush and its commit.
+    cache = search_cache(session)
+    if session.info.pop(_TOUCHED, False) and cache is not None:
+        cache.clear()
+
+
+@event.listens_for(Session, "after_rollback")
+def _searched_rows_rolled_back(session: Session) -> None:
+    session.info.pop(_TOUCHED, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _searched_rows_bulk_written(state: ORMExecuteState) -> None:
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    cache = search_cache(state.session)
+    if cache is not None and any(m.class_ in _SEARCHED for m in state.all_mappers):
+        cache.clear()
+        state.session.info[_TOUCHED] = True
+
+
+async def _matches(session: AsyncSession, terms: list[str]) -> _Matches:
+    cache = search_cache(session)
+    key = tuple(terms)
+    found = cache.get(key) if cache is not None else None
+    if found is not None:
+        return found
+    rows = (
+        await session.execute(
+            select(Measure.id, Meeting.district_id)
+            .join(ProblemIssue, ProblemIssue.id == Measure.problem_id)
+            .join(Meeting, Meeting.id == ProblemIssue.meeting_id)
+            .where(_matching(terms, await _uses_fts(session)))
+            .order_by(Meeting.starts_at.desc(), ProblemIssue.number, Measure.position, Measure.id)
+        )
+    ).all()
+    found = _Matches([row[0] for row in rows], [row[1] for row in rows])
+    if cache is not None:
+        cache.put(key, found)
+    return found
+
+
 async def search_measures(
     session: AsyncSession,
     query: str,
@@ -101,54 +230,21 @@ async def search_measures(
     per_page: int,
     today: dt.date,
 ) -> SearchPage:
-    """One page of measures matching every word of ``query`` (two queries).
+    """One page of measures matching every word of ``query``: the user's district first, then
+    the rest of the city, newest meetings first.
 
-    The words are matched once: the first query gives the page's ids in display order with,
-    beside each, the totals (window functions, SQLite ≥ 3.25 and PostgreSQL); the second loads
-    those rows by id. (Counting and then paging matched every measure twice.) Only a page past
-    the end, when the results shrank meanwhile, needs the count apart.
+    The matching ids come from the pool's :class:`SearchCache` or one query; the page's rows are
+    then loaded by id. A page past the end (the results shrank meanwhile) is the last page.
     """
     terms = search_terms(query)
     if not terms:
         return SearchPage(terms, [], 0, 0, 0)
-    condition = _matching(terms, await _uses_fts(session))
-    mine = Meeting.district_id == (district_id if district_id is not None else -1)
-    here = case((mine, 1), else_=0)
-    ids = (
-        select(Measure.id, func.count().over(), func.sum(here).over())
-        .join(ProblemIssue, ProblemIssue.id == Measure.problem_id)
-        .join(Meeting, Meeting.id == ProblemIssue.meeting_id)
-        .where(condition)
-        .order_by(
-            case((mine, 0), else_=1),
-            Meeting.starts_at.desc(),
-            ProblemIssue.number,
-            Measure.position,
-            Measure.id,
-        )
-    )
-    page = max(page, 0)
-    shown = (await session.execute(ids.offset(page * per_page).limit(per_page))).all()
-    if shown:
-        total, in_district = int(shown[0][1]), int(shown[0][2] or 0)
-    elif page == 0:
-        total, in_district = 0, 0
-    else:
-        counts = (
-            await session.execute(
-                select(func.count(Measure.id), func.sum(here))
-                .join(ProblemIssue, ProblemIssue.id == Measure.problem_id)
-                .join(Meeting, Meeting.id == ProblemIssue.meeting_id)
-                .where(condition)
-            )
-        ).one()
-        total, in_district = int(counts[0] or 0), int(counts[1] or 0)
-        page = min(page, max(0, -(-total // per_page) - 1))
-        if total:
-            shown = (await session.execute(ids.offset(page * per_page).limit(per_page))).all()
-    page_ids = [row[0] for row in shown]
-    if not page_ids:
-        return SearchPage(terms, [], total, in_district, page)
+    ordered, in_district = (await _matches(session, terms)).ordered(district_id)
+    total = len(ordered)
+    if not total:
+        return SearchPage(terms, [], 0, 0, 0)
+    page = min(max(page, 0), (total - 1) // per_page)
+    page_ids = ordered[page * per_page : (page + 1) * per_page]
     result = await session.execute(
         select(Measure, ProblemIssue, Meeting, District)
         .join(ProblemIssue, ProblemIssue.id == Measure.problem_id)

@@ -1,0 +1,148 @@
+"""SQLite over aiosqlite with one thread hand-off per statement.
+
+aiosqlite runs each call on its ``sqlite3`` connection in the connection's own thread, and
+SQLAlchemy's adapter makes four such calls per statement (open a cursor, execute, fetch the
+rows, close the cursor) and one more per ``COMMIT``, even when nothing was written. A hand-off
+costs from tens of microseconds to half a millisecond on a busy virtual machine, which made
+them the largest single cost of an update (``python -m bench``).
+
+This adapter keeps SQLAlchemy's aiosqlite dialect, its thread and its error handling, and
+changes two things:
+
+- a statement is one call in aiosqlite's thread: a ``sqlite3`` cursor executes it, the rows
+  are fetched and the cursor closed there, and what SQLAlchemy reads afterwards (description,
+  row count, last row id) comes back with the rows;
+- ``COMMIT``/``ROLLBACK`` skip the hand-off when the connection has no open transaction
+  (``sqlite3`` begins one only before a write, so a read-only update has nothing to end). The
+  flag is read in the thread, after every statement, from ``sqlite3.Connection.in_transaction``.
+
+:func:`models.db.create_engine` passes it as the engine's DBAPI module (``module=``); the URL
+stays ``sqlite+aiosqlite://…``.
+"""
+
+from __future__ import annotations
+
+import collections
+import sqlite3
+from typing import Any
+
+import aiosqlite
+from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_connection
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
+from sqlalchemy.util import EMPTY_DICT
+from sqlalchemy.util.concurrency import await_
+
+Outcome = tuple[Any, list[Any], int, int | None, bool]
+
+
+def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> Outcome:
+    """In aiosqlite's thread: the whole statement, from cursor to rows."""
+    cursor = connection.cursor()
+    try:
+        if many:
+            cursor.executemany(operation, parameters)
+        elif parameters is None:
+            cursor.execute(operation)
+        else:
+            cursor.execute(operation, parameters)
+        description = cursor.description
+        rows = cursor.fetchall() if description else []
+        return description, rows, cursor.rowcount, cursor.lastrowid, connection.in_transaction
+    finally:
+        cursor.close()
+
+
+class _Finished:
+    """What SQLAlchemy reads from a cursor after a statement, filled in from its outcome."""
+
+    __slots__ = ("arraysize", "description", "lastrowid", "rowcount")
+
+    def __init__(self) -> None:
+        self.description: Any = None
+        self.rowcount = -1
+        self.lastrowid: int | None = None
+        self.arraysize = 1
+
+
+class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
+    __slots__ = ()
+
+    def __init__(self, adapt_connection: AsyncAdapt_dbapi_connection) -> None:
+        # No aiosqlite cursor (that would be a hand-off of its own): the statement makes one.
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._cursor = _Finished()  # type: ignore[assignment]
+        self._soft_closed_memoized = EMPTY_DICT
+        self._rows = collections.deque()
+
+    async def _async_soft_close(self) -> None:
+        return None  # nothing is left open in the thread
+
+    def close(self) -> None:
+        self._rows.clear()
+
+    def execute(self, operation: Any, parameters: Any = None) -> Any:
+        try:
+            return await_(self._run(operation, parameters, many=False))
+        except (sqlite3.Error, ValueError) as error:  # as SQLAlchemy's adapter translates them
+            self._adapt_connection._handle_exception(error)
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
+        try:
+            return await_(self._run(operation, seq_of_parameters, many=True))
+        except (sqlite3.Error, ValueError) as error:  # as SQLAlchemy's adapter translates them
+            self._adapt_connection._handle_exception(error)
+
+    async def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
+        adapt = self._adapt_connection
+        assert isinstance(adapt, OneHopConnection)
+        async with adapt._execute_mutex:
+            try:
+                outcome: Outcome = await self._connection._execute(
+                    _run, self._connection._conn, operation, parameters, many
+                )
+            except BaseException:
+                adapt.in_transaction = True  # unknown now: the next COMMIT/ROLLBACK goes through
+                raise
+        description, rows, rowcount, lastrowid, adapt.in_transaction = outcome
+        finished = self._cursor
+        assert isinstance(finished, _Finished)
+        finished.description = description
+        finished.rowcount = rowcount
+        finished.lastrowid = lastrowid
+        self._rows.clear()
+        self._rows.extend(rows)
+
+
+class OneHopConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ("in_transaction",)
+
+    _cursor_cls = OneHopCursor
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:  # an aiosqlite.Connection
+        super().__init__(dbapi, connection)
+        self.in_transaction = True  # not known until the first statement
+
+    def commit(self) -> None:
+        if self.in_transaction:
+            super().commit()
+            self.in_transaction = False
+
+    def rollback(self) -> None:
+        if self.in_transaction:
+            super().rollback()
+            self.in_transaction = False
+
+
+class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    def connect(self, *arg: Any, **kw: Any) -> OneHopConnection:
+        connection = super().connect(*arg, **kw)
+        return OneHopConnection(self, connection._connection)
+
+
+def dbapi() -> OneHopDBAPI:
+    return OneHopDBAPI(aiosqlite, sqlite3)
