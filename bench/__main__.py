@@ -96,7 +96,12 @@ async def main(args: argparse.Namespace) -> None:
         try:
             if "throughput" in sections:
                 comparison = await dispatcher.compare(
-                    engine, backend, updates=args.updates, rounds=args.rounds
+                    engine,
+                    backend,
+                    updates=args.updates,
+                    rounds=args.rounds,
+                    width=args.concurrency,
+                    telegram_checks=args.telegram_checks,
                 )
                 for line in comparison.lines():
                     print(line)
@@ -127,6 +132,15 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--skip", type=lambda s: s.split(","), default=[], help=",".join(SECTIONS))
     parser.add_argument("--updates", type=int, default=600, help="updates per timed round")
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds (the best counts)")
+    parser.add_argument(
+        "--concurrency", type=int, default=16, help="throughput: updates in flight at once"
+    )
+    parser.add_argument(
+        "--telegram-checks",
+        action="store_true",
+        help="throughput: let the fake Bot API also parse each message's HTML and check its "
+        "limits as Telegram does (on both sides; off by default: Telegram's work, not the bot's)",
+    )
     parser.add_argument("--memory-users", type=int, default=100)
     parser.add_argument("--memory-wait", type=float, default=30.0)
     parser.add_argument("--regenerate", action="store_true", help="generate the databases anew")

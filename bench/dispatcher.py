@@ -1,8 +1,11 @@
 """Throughput and latency of the full Dispatcher on realistic resident updates.
 
-The bot is the production one (``create_dispatcher``: every middleware and router) over the test
-harness's recording Bot session (no network, Telegram's own checks on every request), on a
-generated database. Three kinds of update, mixed in equal parts:
+The bot is the production one (``create_dispatcher``: every middleware and router, the
+production session pool with its caches) over the test harness's recording Bot session (no
+network), on a generated database. As in aiogram's own ``MockedBot``, the session records each
+request and answers it; the tests' emulation of Telegram's checks on each message (parsing its
+HTML, counting its visible characters) is off, as that is work Telegram's servers do
+(``--telegram-checks`` turns it on for both sides). Three kinds of update, mixed in equal parts:
 
 - **card**: a resident opens a measure's card (``OpenMeasureCb``, as from a notification);
 - **search**: a resident types words at the main menu (the plain-text search);
@@ -16,9 +19,11 @@ Throughput is reported as a ratio to it, latency as p50/p99 with the echo's p50 
 
 from __future__ import annotations
 
+import asyncio
 import random
 import statistics
 import time
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +54,13 @@ QUESTIONS = (
     "Төле би {n} үйінің ауласында үшінші ай көше жарығы жұмыс істемейді.",
 )
 KINDS = ("card", "search", "form")
+
+
+@dataclass
+class Action:
+    kind: str
+    user_id: int
+    run: Callable[[], Awaitable[Any]]
 
 
 @dataclass
@@ -146,7 +158,7 @@ class Workload:
     def _context(self, client: BotClient) -> FSMContext:
         return self.dp.fsm.get_context(self.bot, client.user_id, client.user_id)
 
-    def actions(self, n: int) -> list[tuple[str, Callable[[], Awaitable[Any]]]]:
+    def actions(self, n: int) -> list[Action]:
         kinds = [k for k in KINDS if k != "form" or self.forms]
         plan = []
         for i in range(n):
@@ -156,7 +168,7 @@ class Workload:
                 client = self.clients[
                     [c.user_id for c in self.clients].index(self.rnd.choice(list(self.forms)))
                 ]
-            plan.append((kind, self._action(kind, client)))
+            plan.append(Action(kind, client.user_id, self._action(kind, client)))
         return plan
 
     def _action(self, kind: str, client: BotClient) -> Callable[[], Awaitable[Any]]:
@@ -207,13 +219,35 @@ async def load_residents(
     return users, measure_ids
 
 
-async def timed(plan: list[tuple[str, Callable[[], Awaitable[Any]]]]) -> Run:
+async def timed(plan: list[Action]) -> Run:
+    """One update after another: each one's latency."""
     run = Run()
     started = time.perf_counter()
-    for kind, action in plan:
+    for action in plan:
         t0 = time.perf_counter()
-        await action()
-        run.samples.append(Sample(kind, time.perf_counter() - t0))
+        await action.run()
+        run.samples.append(Sample(action.kind, time.perf_counter() - t0))
+    run.wall = time.perf_counter() - started
+    return run
+
+
+async def concurrently(plan: list[Action], width: int) -> Run:
+    """As aiogram's polling and webhook run them: each update its own task, ``width`` in
+    flight, one resident's updates in their order (a resident's lane). Throughput only: the
+    time of each includes waiting for the others."""
+    lanes: dict[int, list[Action]] = defaultdict(list)
+    for action in plan:
+        lanes[action.user_id % width].append(action)
+    run = Run()
+
+    async def lane(actions: list[Action]) -> None:
+        for action in actions:
+            t0 = time.perf_counter()
+            await action.run()
+            run.samples.append(Sample(action.kind, time.perf_counter() - t0))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(lane(actions) for actions in lanes.values()))
     run.wall = time.perf_counter() - started
     return run
 
@@ -221,19 +255,30 @@ async def timed(plan: list[tuple[str, Callable[[], Awaitable[Any]]]]) -> Run:
 @dataclass
 class Comparison:
     backend: str
-    full: Run
+    full: Run  # one update at a time: latencies
     echo: Run
     forms_opened: int
+    width: int = 1
+    full_concurrent: Run = field(default_factory=Run)  # ``width`` in flight: throughput
+    echo_concurrent: Run = field(default_factory=Run)
     cold: Run = field(default_factory=Run)  # each update with the pool's caches emptied first
 
     @property
     def ratio(self) -> float:
-        return self.full.rate / self.echo.rate if self.echo.rate else 0.0
+        """Throughput as the bot runs: updates handled concurrently."""
+        return _ratio(self.full_concurrent, self.echo_concurrent)
+
+    @property
+    def sequential_ratio(self) -> float:
+        return _ratio(self.full, self.echo)
 
     def lines(self) -> list[str]:
         out = [
-            f"  throughput ({self.backend}): full dispatcher {self.full.rate:,.0f} updates/s, "
-            f"echo bot {self.echo.rate:,.0f} updates/s → ratio {self.ratio:.3f}",
+            f"  throughput ({self.backend}, {self.width} updates in flight as aiogram runs them): "
+            f"full dispatcher {self.full_concurrent.rate:,.0f} updates/s, echo bot "
+            f"{self.echo_concurrent.rate:,.0f} updates/s → ratio {self.ratio:.3f}",
+            f"  one update at a time: full dispatcher {self.full.rate:,.0f} updates/s, echo bot "
+            f"{self.echo.rate:,.0f} updates/s → ratio {self.sequential_ratio:.3f}; latency:",
         ]
         echo_p50 = statistics.median(self.echo.times()) * 1000
         for kind in KINDS:
@@ -263,10 +308,26 @@ class Comparison:
         return out
 
 
+def _ratio(full: Run, echo: Run) -> float:
+    return full.rate / echo.rate if echo.rate else 0.0
+
+
+def _best(current: Run | None, new: Run) -> Run:
+    return new if current is None or new.rate > current.rate else current
+
+
 async def compare(
-    engine: AsyncEngine, backend: str, *, updates: int = 600, residents: int = 50, rounds: int = 3
+    engine: AsyncEngine,
+    backend: str,
+    *,
+    updates: int = 600,
+    residents: int = 50,
+    rounds: int = 3,
+    width: int = 16,
+    telegram_checks: bool = False,
 ) -> Comparison:
-    """The full Dispatcher against the echo bot on the same updates; best of ``rounds``."""
+    """The full Dispatcher against the echo bot on the same updates; best of ``rounds``, one at
+    a time (latency) and ``width`` at a time (throughput)."""
     pool = create_session_pool(engine)
     settings = Settings(
         bot_token=TOKEN,  # type: ignore[arg-type]
@@ -275,42 +336,39 @@ async def compare(
     )
     users, measure_ids = await load_residents(pool, residents)
     full_dp = create_dispatcher(settings, pool, create_i18n("ru"), run_background=False)
-    full_bot = make_bot(RecordingSession())
+    full_bot = make_bot(RecordingSession(checks=telegram_checks))
     full = Workload(full_dp, full_bot, users, measure_ids)
     opened = await full.open_forms()
     echo_dp = echo_dispatcher()
-    echo = Workload(echo_dp, make_bot(RecordingSession()), users, measure_ids)
+    echo_bot = make_bot(RecordingSession(checks=telegram_checks))
+    echo = Workload(echo_dp, echo_bot, users, measure_ids)
     echo.forms = {uid: (None, {}) for uid in full.forms}
 
     # warm-up: caches, prepared statements, the connection pool
-    await timed(full.actions(60))
-    await timed(echo.actions(60))
-    best_full: Run | None = None
-    best_echo: Run | None = None
+    await concurrently(full.actions(120), width)
+    await concurrently(echo.actions(120), width)
+    full_seq = echo_seq = full_con = echo_con = None
     for _ in range(rounds):
         # interleaved so that a noisy neighbour hurts both sides alike
-        echo_run = await timed(echo.actions(updates))
-        full_run = await timed(full.actions(updates))
-        if best_echo is None or echo_run.rate > best_echo.rate:
-            best_echo = echo_run
-        if best_full is None or full_run.rate > best_full.rate:
-            best_full = full_run
+        echo_seq = _best(echo_seq, await timed(echo.actions(updates)))
+        full_seq = _best(full_seq, await timed(full.actions(updates)))
+        echo_con = _best(echo_con, await concurrently(echo.actions(updates), width))
+        full_con = _best(full_con, await concurrently(full.actions(updates), width))
         _trim(full_bot)
-    assert best_full is not None and best_echo is not None
-    cold = await timed([(kind, _cold(pool, action)) for kind, action in full.actions(updates // 2)])
+        _trim(echo_bot)
+    assert full_seq and echo_seq and full_con and echo_con
+    cold = await timed([_cold(pool, action) for action in full.actions(updates // 2)])
     _trim(full_bot)
-    return Comparison(backend, best_full, best_echo, opened, cold)
+    return Comparison(backend, full_seq, echo_seq, opened, width, full_con, echo_con, cold)
 
 
-def _cold(
-    pool: async_sessionmaker[AsyncSession], action: Callable[[], Awaitable[Any]]
-) -> Callable[[], Awaitable[Any]]:
+def _cold(pool: async_sessionmaker[AsyncSession], action: Action) -> Action:
     async def emptied_then_run() -> Any:
         for cache in (pool.kw["info"]["profile_cache"], pool.kw["info"]["search_cache"]):
             cache.clear()
-        return await action()
+        return await action.run()
 
-    return emptied_then_run
+    return Action(action.kind, action.user_id, emptied_then_run)
 
 
 def _trim(bot: Bot) -> None:

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.commands import set_commands
 from bot.config import Settings
-from bot.fast_filters import gate_callback_routers, inline_pure_filters
+from bot.fast_filters import gate_callback_routers, gate_message_routers, inline_pure_filters
 from bot.i18n import ProfileI18nMiddleware, create_i18n
 from bot.middlewares import DbSessionMiddleware, ErrorsMiddleware, UserMiddleware
 from bot.storage import create_storage, startup_lock
@@ -74,6 +74,7 @@ def create_dispatcher(
     ProfileI18nMiddleware(i18n).setup(dp)
     dp.callback_query.middleware(CallbackAnswerMiddleware())
     dp.include_routers(*get_routers())
+    gate_message_routers(dp)  # a message goes only to routers that may take it (first)
     inline_pure_filters(dp)  # F-filters and FSM states: no thread hop per check (bench/)
     gate_callback_routers(dp)  # a button goes only to the router that knows its prefix
     dp.startup.register(_on_startup)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as _format_date
@@ -24,14 +25,16 @@ def to_local(moment: dt.datetime, tz: ZoneInfo = ALMATY) -> dt.datetime:
     return moment.astimezone(tz)
 
 
+@functools.lru_cache(maxsize=8192)
 def fmt_date(day: dt.date, locale: str, fmt: str = "long") -> str:
+    # Kept: a card shows three or four dates, and Babel formats each from its pattern anew.
     return _format_date(day, format=fmt, locale=locale)
 
 
 def fmt_datetime(moment: dt.datetime, locale: str, tz: ZoneInfo = ALMATY) -> str:
     """A UTC moment shown as local date and time, e.g. ``23 июня 2022 г., 15:00``."""
     local = moment.astimezone(tz)
-    return f"{_format_date(local.date(), format='long', locale=locale)}, {local:%H:%M}"
+    return f"{fmt_date(local.date(), locale)}, {local:%H:%M}"
 
 
 def fmt_number(value: float, locale: str) -> str:

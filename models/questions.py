@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from aiogram import html
 from aiogram.utils.i18n import I18n
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -141,17 +141,23 @@ async def questions_for_limit(
     return int((await session.execute(query)).scalar_one())
 
 
+# Built once (a form's text step runs it; building the statement cost more than running it).
+_DUPLICATE = (
+    select(Question)
+    .where(
+        Question.author_id == bindparam("author_id"),
+        Question.text_hash == bindparam("text_hash"),
+        Question.status != QuestionStatus.REJECTED,
+    )
+    .order_by(Question.id)
+    .limit(1)
+)
+
+
 async def find_duplicate(session: AsyncSession, author_id: int, text: str) -> Question | None:
     """The person's earlier question with the same text (ignoring rejected ones)."""
     result = await session.execute(
-        select(Question)
-        .where(
-            Question.author_id == author_id,
-            Question.text_hash == text_hash(text),
-            Question.status != QuestionStatus.REJECTED,
-        )
-        .order_by(Question.id)
-        .limit(1)
+        _DUPLICATE, {"author_id": author_id, "text_hash": text_hash(text)}
     )
     return result.scalar_one_or_none()
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     Text,
     and_,
+    bindparam,
     case,
     column,
     event,
@@ -32,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, aliased
 
+from bot.labels import effective_status
 from models.commitments import MeasureRow
 from models.entities import (
     Department,
@@ -245,16 +247,47 @@ async def search_measures(
         return SearchPage(terms, [], 0, 0, 0)
     page = min(max(page, 0), (total - 1) // per_page)
     page_ids = ordered[page * per_page : (page + 1) * per_page]
-    result = await session.execute(
-        select(Measure, ProblemIssue, Meeting, District)
-        .join(ProblemIssue, ProblemIssue.id == Measure.problem_id)
-        .join(Meeting, Meeting.id == ProblemIssue.meeting_id)
-        .join(District, District.id == Meeting.district_id)
-        .where(Measure.id.in_(page_ids))
-    )
-    loaded = {m.id: (m, p, mt, d) for m, p, mt, d in result.all()}
-    rows = [_row(*loaded[i], today) for i in page_ids if i in loaded]  # one may be gone
+    result = await session.execute(_PAGE_ROWS, {"ids": page_ids})
+    loaded = {
+        row.id: MeasureRow(
+            id=row.id,
+            text=row.text,
+            status=effective_status(row.status, row.due_date, today),
+            due_date=row.due_date,
+            deadline_text=row.deadline_text,
+            problem_number=row.number,
+            problem_title=row.title,
+            position=row.position,
+            district_id=row.District.id,
+            district=row.District,
+            meeting_starts_at=row.starts_at,
+        )
+        for row in result.all()
+    }
+    rows = [loaded[i] for i in page_ids if i in loaded]  # one may be gone
     return SearchPage(terms, rows, total, in_district, page)
+
+
+# A page of results by id, built once: the columns of a list row (not whole measures, problems
+# and meetings: loading those as objects cost more than the query).
+_PAGE_ROWS = (
+    select(
+        Measure.id,
+        Measure.text,
+        Measure.status,
+        Measure.due_date,
+        Measure.deadline_text,
+        Measure.position,
+        ProblemIssue.number,
+        ProblemIssue.title,
+        Meeting.starts_at,
+        District,
+    )
+    .join(ProblemIssue, ProblemIssue.id == Measure.problem_id)
+    .join(Meeting, Meeting.id == ProblemIssue.meeting_id)
+    .join(District, District.id == Meeting.district_id)
+    .where(Measure.id.in_(bindparam("ids", expanding=True)))
+)
 
 
 def _row(
