@@ -321,13 +321,26 @@ class CardUpdate:
     department: Department | None
 
 
+@dataclass(frozen=True)
+class CardProblem:
+    number: int
+    title: str
+
+
+@dataclass(frozen=True)
+class CardMeeting:
+    id: int
+    starts_at: dt.datetime
+
+
 @dataclass
 class MeasureCard:
-    """Everything the measure card shows, loaded in a fixed number of queries."""
+    """Everything the measure card shows, loaded in one query. The problem issue, the meeting and
+    the latest update are plain values (loading them as ORM objects cost more than the query)."""
 
     measure: Measure
-    problem: ProblemIssue
-    meeting: Meeting
+    problem: CardProblem
+    meeting: CardMeeting
     district: District
     departments: list[Department]
     latest: CardUpdate | None
@@ -344,7 +357,7 @@ class MeasureCard:
 
 
 @functools.cache
-def _card_statement(with_permission: bool, with_page: bool) -> Select[Any]:
+def _card_statement(with_permission: bool, with_page: bool) -> Select[*tuple[Any, ...]]:
     """The card's main query, built once per variant (building a statement this size, with its
     aliases and cache key, costs more than running it); ``measure_id``/``user_id`` are bound."""
     measure_id = bindparam("measure_id", type_=Integer)
@@ -401,7 +414,21 @@ def _card_statement(with_permission: bool, with_page: bool) -> Select[Any]:
     # One row per responsible department (usually one or two), in their order.
     return (
         select(
-            Measure, ProblemIssue, Meeting, District, MeasureUpdate, author, responsible, *columns
+            Measure,
+            District,
+            author,
+            responsible,
+            ProblemIssue.number,
+            ProblemIssue.title,
+            Meeting.id,
+            Meeting.starts_at,
+            MeasureUpdate.id,
+            MeasureUpdate.created_at,
+            MeasureUpdate.kind,
+            MeasureUpdate.status,
+            MeasureUpdate.progress,
+            MeasureUpdate.comment,
+            *columns,
         )
         .join(ProblemIssue, ProblemIssue.id == Measure.problem_id)
         .join(Meeting, Meeting.id == ProblemIssue.meeting_id)
@@ -436,24 +463,20 @@ async def load_card(
     if not rows:
         return None
     found = rows[0]
-    measure, problem, meeting, district, update, department = found[:6]
-    departments = [row[6] for row in rows if row[6] is not None]
-    updates, disputes, followers, mine = (int(c or 0) for c in found[7:11])
-    rest = list(found[11:])
+    measure, district, department = found[0], found[1], found[2]
+    departments = [row[3] for row in rows if row[3] is not None]
+    problem = CardProblem(found[4], found[5])
+    meeting = CardMeeting(found[6], found[7])
+    update_id, created_at, kind, status, progress, comment = found[8:14]
+    updates, disputes, followers, mine = (int(c or 0) for c in found[14:18])
+    rest = list(found[18:])
     can_report = is_admin
     if user is not None and not is_admin:
         can_report = bool(rest.pop(0))
     plan_page = int(rest.pop(0) or 0) // per_page if per_page is not None else 0
     latest = None
-    if update is not None:
-        latest = CardUpdate(
-            update.created_at,
-            update.kind,
-            update.status,
-            update.progress,
-            update.comment,
-            department,
-        )
+    if update_id is not None:
+        latest = CardUpdate(created_at, kind, status, progress, comment, department)
     return MeasureCard(
         measure=measure,
         problem=problem,
