@@ -16,7 +16,7 @@ as a filter, a synchronous handler) keep aiogram's thread: they might block.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram import Router
@@ -28,7 +28,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 
-from bot.menu import MenuButton, labels_for
+from bot.menu import MenuButton, MenuItem, labels_for
 
 
 def _is_pure(filter_object: FilterObject) -> bool:
@@ -145,23 +145,26 @@ def gate_callback_routers(router: Router) -> int:
 
 # --- messages ------------------------------------------------------------------------------------
 
-Check = Callable[[Message, "str | None", I18n], bool]
+
+@dataclass
+class _Bound:
+    """What a message must have for a router to take it: one of these commands, states or menu
+    labels (a union over the router's handlers: a necessary condition, never a sufficient one)."""
+
+    prefixes: str = ""
+    commands: set[str] = field(default_factory=set)
+    folded_commands: set[str] = field(default_factory=set)  # ``ignore_case`` commands
+    states: set[str | None] = field(default_factory=set)
+    menu_items: set[MenuItem] = field(default_factory=set)
 
 
-def _command_check(command: Command) -> Check | None:
+def _bind_command(bound: _Bound, command: Command) -> bool:
     if not all(isinstance(name, str) for name in command.commands):
-        return None  # a pattern: any command may match
-    names = frozenset(str(name) for name in command.commands)
-    prefixes, fold = command.prefix, command.ignore_case
-
-    def check(message: Message, _raw_state: str | None, _i18n: I18n) -> bool:
-        text = message.text or message.caption
-        if not text or text[0] not in prefixes:
-            return False
-        word = text[1:].split(maxsplit=1)[0].partition("@")[0] if len(text) > 1 else ""
-        return (word.casefold() if fold else word) in names
-
-    return check
+        return False  # a pattern: any command may match
+    names = {str(name) for name in command.commands}
+    (bound.folded_commands if command.ignore_case else bound.commands).update(names)
+    bound.prefixes += "".join(c for c in command.prefix if c not in bound.prefixes)
+    return True
 
 
 def _state_names(state: Any) -> set[str | None] | None:
@@ -177,70 +180,76 @@ def _state_names(state: Any) -> set[str | None] | None:
     return None
 
 
-def _states_check(states: tuple[Any, ...]) -> Check | None:
+def _bind_states(bound: _Bound, states: tuple[Any, ...]) -> bool:
     admitted: set[str | None] = set()
     for state in states:
         names = _state_names(state)
         if names is None:
-            return None
+            return False
         admitted |= names
-    frozen = frozenset(admitted)
-
-    def check(_message: Message, raw_state: str | None, _i18n: I18n) -> bool:
-        return raw_state in frozen
-
-    return check
+    bound.states |= admitted
+    return True
 
 
-def _menu_check(button: MenuButton) -> Check:
-    def check(message: Message, _raw_state: str | None, i18n: I18n) -> bool:
-        text = message.text
-        return bool(text) and any(text in labels_for(i18n, item) for item in button.items)
-
-    return check
-
-
-def _message_check(callback: Any) -> Check | None:
-    """A cheap necessary condition for a message filter to pass, or None when there is none."""
+def _bind(bound: _Bound, callback: Any) -> bool:
+    """Add to ``bound`` what a message needs to pass ``callback``; False when it cannot say.
+    A command or a menu label is preferred to a state (more selective)."""
     if isinstance(callback, Command):
-        return _command_check(callback)
+        return _bind_command(bound, callback)
+    if isinstance(callback, MenuButton):
+        bound.menu_items.update(callback.items)
+        return True
     if isinstance(callback, StateFilter):
-        return _states_check(callback.states)
+        return _bind_states(bound, callback.states)
     if isinstance(callback, State) or (
         isinstance(callback, type) and issubclass(callback, StatesGroup)
     ):
-        return _states_check((callback,))
-    if isinstance(callback, MenuButton):
-        return _menu_check(callback)
+        return _bind_states(bound, (callback,))
     if isinstance(callback, _AndFilter):
-        return _every([_message_check(target.callback) for target in callback.targets])
+        return _bind_handler(bound, [target.callback for target in callback.targets])
     if isinstance(callback, _OrFilter):
-        parts = [_message_check(target.callback) for target in callback.targets]
-        if not parts or any(part is None for part in parts):
-            return None
-        bounded = [part for part in parts if part is not None]
-        return lambda m, s, i: any(part(m, s, i) for part in bounded)
-    return None
+        trial = _Bound(**{k: type(v)(v) for k, v in vars(bound).items()})
+        if not all(_bind(trial, target.callback) for target in callback.targets):
+            return False
+        vars(bound).update(vars(trial))
+        return True
+    return False
 
 
-def _every(parts: list[Check | None]) -> Check | None:
-    bounded = [part for part in parts if part is not None]
-    if not bounded:
-        return None
-    return lambda m, s, i: all(part(m, s, i) for part in bounded)
+def _bind_handler(bound: _Bound, callbacks: list[Any]) -> bool:
+    """One of the filters (all of which must pass) is enough to bound the handler."""
+    ranked = sorted(callbacks, key=lambda c: isinstance(c, (StateFilter, State, type)))
+    return any(_bind(bound, callback) for callback in ranked)
 
 
 class MessageGate(Filter):
-    """A router's own first message filter: could any of its handlers take this message? Each
-    handler's commands, states and menu labels are checked in one call, instead of every filter
-    of every router going through aiogram's filter machinery (about 100 checks for a search
-    typed at the main menu, which only the last router handles)."""
+    """A router's own first message filter: could any of its handlers take this message? Its
+    handlers' commands, states and menu labels are checked as three set lookups, instead of
+    every filter of every router going through aiogram's filter machinery (about 100 checks for
+    a search typed at the main menu, which only the last router handles)."""
 
-    def __init__(self, checks: list[Check]) -> None:
-        self.checks = checks
+    def __init__(self, bound: _Bound) -> None:
+        self.bound = bound
+        self._labels: dict[int, frozenset[str]] = {}
 
     async def __call__(self, message: Message, i18n: I18n, raw_state: str | None = None) -> bool:
-        return any(check(message, raw_state, i18n) for check in self.checks)
+        bound = self.bound
+        if raw_state in bound.states:
+            return True
+        text = message.text
+        if not text and not (text := message.caption):
+            return False
+        if text[0] in bound.prefixes and len(text) > 1:
+            word = text[1:].split(maxsplit=1)[0].partition("@")[0]
+            if word in bound.commands or word.casefold() in bound.folded_commands:
+                return True
+        if bound.menu_items and message.text:
+            labels = self._labels.get(id(i18n))
+            if labels is None:
+                labels = frozenset().union(*(labels_for(i18n, i) for i in bound.menu_items))
+                self._labels[id(i18n)] = labels
+            return message.text in labels
+        return False
 
 
 def gate_message_routers(router: Router) -> int:
@@ -253,13 +262,13 @@ def gate_message_routers(router: Router) -> int:
         own = observer._handler.filters
         if not observer.handlers or any(isinstance(f.callback, MessageGate) for f in own or ()):
             continue
-        checks = [
-            _every([_message_check(f.callback) for f in handler.filters or ()])
+        bound = _Bound()
+        if not all(
+            _bind_handler(bound, [f.callback for f in handler.filters or ()])
             for handler in observer.handlers
-        ]
-        if any(check is None for check in checks):
+        ):
             continue
-        gate = FilterObject(MessageGate([check for check in checks if check is not None]))
+        gate = FilterObject(MessageGate(bound))
         if own is None:
             observer._handler.filters = [gate]
         else:

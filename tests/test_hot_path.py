@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
+import pytest
+from aiogram.dispatcher.event.handler import FilterObject
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -162,3 +165,35 @@ async def test_enqueue_many_inserts_in_batches_and_skips_queued_keys(session: As
         (1, "first", "k1"), (2, "two", "k2"), (3, "three", "k3"), (4, "no key", None)
     ]  # fmt: skip
     assert rows[1].is_group and not rows[1].quiet_hours and rows[2].quiet_hours
+
+
+async def test_an_update_meets_only_the_filters_of_routers_that_may_take_it(
+    session: AsyncSession, client: BotClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Routers are gated by the prefixes of their buttons and the commands, states and menu
+    labels of their message handlers (bot/fast_filters.py): a search typed at the main menu, a
+    form answer and a button press each meet a few filters, not every filter of every router."""
+    _meeting_id, ids = await make_meeting(session, measures=5, text="Сайран {n}")
+    await onboard(client, "en")
+    checks = 0
+    original = FilterObject.call
+
+    async def counted(self: FilterObject, *args: Any, **kwargs: Any) -> Any:
+        nonlocal checks
+        checks += 1
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(FilterObject, "call", counted)
+    costs = {}
+    for name, act, expected in (
+        ("search", lambda: client.send("Сайран"), "found 5"),
+        ("card", lambda: client.press(OpenMeasureCb(id=ids[0]).pack()), "Сайран"),
+        ("menu", lambda: client.send("🔔 Following"), "follow"),
+        ("command", lambda: client.send("/help"), "eOtinish"),
+    ):
+        checks = 0
+        assert expected in last_message(await act()).text, name
+        costs[name] = checks
+    # the routers' gates and own filters, and the handlers tried in the routers that may take it
+    # (ungated, a search at the main menu met about 100)
+    assert all(cost <= 35 for cost in costs.values()), costs
