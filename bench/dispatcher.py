@@ -54,6 +54,7 @@ QUESTIONS = (
     "Төле би {n} үйінің ауласында үшінші ай көше жарығы жұмыс істемейді.",
 )
 KINDS = ("card", "search", "form")
+BLOCK = 100  # updates per turn of each side
 
 
 @dataclass
@@ -79,6 +80,10 @@ class Run:
     @property
     def rate(self) -> float:
         return len(self.samples) / self.wall if self.wall else 0.0
+
+    def add(self, other: Run) -> None:
+        self.samples += other.samples
+        self.wall += other.wall
 
     def times(self, kind: str | None = None) -> list[float]:
         return [s.seconds for s in self.samples if kind is None or s.kind == kind]
@@ -312,10 +317,6 @@ def _ratio(full: Run, echo: Run) -> float:
     return full.rate / echo.rate if echo.rate else 0.0
 
 
-def _best(current: Run | None, new: Run) -> Run:
-    return new if current is None or new.rate > current.rate else current
-
-
 async def compare(
     engine: AsyncEngine,
     backend: str,
@@ -326,8 +327,9 @@ async def compare(
     width: int = 16,
     telegram_checks: bool = False,
 ) -> Comparison:
-    """The full Dispatcher against the echo bot on the same updates; best of ``rounds``, one at
-    a time (latency) and ``width`` at a time (throughput)."""
+    """The full Dispatcher against the echo bot on the same updates, one at a time (latency) and
+    ``width`` at a time (throughput). The two sides take turns every ``BLOCK`` updates, so that a
+    noisy neighbour slows both alike; the rates are over all ``rounds``."""
     pool = create_session_pool(engine)
     settings = Settings(
         bot_token=TOKEN,  # type: ignore[arg-type]
@@ -347,16 +349,18 @@ async def compare(
     # warm-up: caches, prepared statements, the connection pool
     await concurrently(full.actions(120), width)
     await concurrently(echo.actions(120), width)
-    full_seq = echo_seq = full_con = echo_con = None
+    full_seq, echo_seq, full_con, echo_con = Run(), Run(), Run(), Run()
     for _ in range(rounds):
-        # interleaved so that a noisy neighbour hurts both sides alike
-        echo_seq = _best(echo_seq, await timed(echo.actions(updates)))
-        full_seq = _best(full_seq, await timed(full.actions(updates)))
-        echo_con = _best(echo_con, await concurrently(echo.actions(updates), width))
-        full_con = _best(full_con, await concurrently(full.actions(updates), width))
+        for start in range(0, updates, BLOCK):
+            size = min(BLOCK, updates - start)
+            echo_seq.add(await timed(echo.actions(size)))
+            full_seq.add(await timed(full.actions(size)))
+        for start in range(0, updates, BLOCK * 4):
+            size = min(BLOCK * 4, updates - start)
+            echo_con.add(await concurrently(echo.actions(size), width))
+            full_con.add(await concurrently(full.actions(size), width))
         _trim(full_bot)
         _trim(echo_bot)
-    assert full_seq and echo_seq and full_con and echo_con
     cold = await timed([_cold(pool, action) for action in full.actions(updates // 2)])
     _trim(full_bot)
     return Comparison(backend, full_seq, echo_seq, opened, width, full_con, echo_con, cold)

@@ -62,6 +62,7 @@ from models.questions import (
     ADDRESS_MIN,
     TEXT_MAX,
     TEXT_MIN,
+    SentQuestion,
     SupportResult,
     Target,
     attach_waiting_questions,
@@ -299,7 +300,7 @@ def _limit_text(limit: int) -> str:
     ).format(limit=limit)
 
 
-def _duplicate_text(question: Question) -> str:
+def _duplicate_text(question: SentQuestion) -> str:
     return _(
         "You have already sent this question ({ref}); it is in «🗂 My questions». "
         "Please write a different question."

@@ -141,9 +141,18 @@ async def questions_for_limit(
     return int((await session.execute(query)).scalar_one())
 
 
-# Built once (a form's text step runs it; building the statement cost more than running it).
+@dataclass(frozen=True)
+class SentQuestion:
+    """An earlier question, as a duplicate is reported: its number."""
+
+    id: int
+    ref: str | None
+
+
+# Built once, and only two columns (a form's text step runs it; building the statement, or a
+# whole Question object, cost more than running it).
 _DUPLICATE = (
-    select(Question)
+    select(Question.id, Question.ref)
     .where(
         Question.author_id == bindparam("author_id"),
         Question.text_hash == bindparam("text_hash"),
@@ -154,12 +163,13 @@ _DUPLICATE = (
 )
 
 
-async def find_duplicate(session: AsyncSession, author_id: int, text: str) -> Question | None:
+async def find_duplicate(session: AsyncSession, author_id: int, text: str) -> SentQuestion | None:
     """The person's earlier question with the same text (ignoring rejected ones)."""
     result = await session.execute(
         _DUPLICATE, {"author_id": author_id, "text_hash": text_hash(text)}
     )
-    return result.scalar_one_or_none()
+    row = result.first()
+    return SentQuestion(row.id, row.ref) if row is not None else None
 
 
 async def _next_ref_number(session: AsyncSession, code: str) -> int:
