@@ -16,9 +16,11 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from models import sqlite_async
+from models import pg_async, sqlite_async
 from models.search import SearchCache
 from models.users import ProfileCache
+
+pg_async.register()  # postgresql+asyncpg: a pre-ping of one round trip, not three
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
