@@ -25,10 +25,20 @@ class OneTripPingDialect(PGDialect_asyncpg):
     supports_statement_cache = True
 
     def do_ping(self, dbapi_connection: Any) -> bool:
+        """True when the connection answers; False when the server ended it (the pool then
+        replaces it and every connection older than now); other errors are raised as the
+        dialect's own ping raises them."""
+        driver = dbapi_connection._connection
         try:
-            await_(dbapi_connection._connection.execute("SELECT 1"))
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as error:
-            dbapi_connection._handle_exception(error)  # as the dialect's own ping translates it
+            await_(driver.execute("SELECT 1"))
+        except Exception as error:
+            # A server that ended the session (restart, pg_terminate_backend) shows either as a
+            # closed connection or, when its goodbye arrived before the close, as a protocol
+            # stuck in another operation.
+            if driver.is_closed() or isinstance(error, asyncpg.InternalClientError):
+                return False
+            dbapi_connection._handle_exception(error)  # translated like the dialect's ping
+            raise
         return True
 
 
