@@ -9,11 +9,7 @@ of the three sources. Results in the user's district come first, then the rest o
 from __future__ import annotations
 
 import datetime as dt
-import time
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -23,7 +19,6 @@ from sqlalchemy import (
     bindparam,
     case,
     column,
-    event,
     func,
     select,
     table,
@@ -31,9 +26,10 @@ from sqlalchemy import (
     union,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import ORMExecuteState, Session, aliased
+from sqlalchemy.orm import Session, aliased
 
 from bot.labels import effective_status
+from models.cache import PoolCache, pool_cache
 from models.commitments import MeasureRow
 from models.entities import (
     Department,
@@ -118,88 +114,25 @@ class _Matches:
         return found
 
 
-class SearchCache:
-    """Which measures match a set of words, kept for ``ttl`` seconds per session pool.
+class SearchCache(PoolCache[tuple[str, ...], _Matches]):
+    """Which measures match a set of words (:mod:`models.cache`).
 
     Residents search the same few words (a street, «школа», «освещение») over and over; the
     matching and ordering of thousands of measures is the expensive part of a search, the page
     of rows is then loaded fresh by id (statuses and texts are always current). Any change to
-    measures, their problems, meetings, departments or links made through the pool's sessions
-    empties the cache at once; changes by another process (an import on another replica) show
-    within ``ttl`` seconds. ``ttl=0`` turns it off.
+    measures, their problems, meetings, departments or links made through the pool empties the
+    cache at once; a change by another process (an import on another replica) shows within
+    ``ttl`` seconds.
     """
 
+    watches = (Measure, ProblemIssue, Meeting, Department, MeasureDepartment)
+
     def __init__(self, ttl: float = 60.0, size: int = 512) -> None:
-        self.ttl = ttl
-        self.size = size
-        self.clock: Callable[[], float] = time.monotonic  # replaced by the tests
-        self._entries: OrderedDict[tuple[str, ...], tuple[float, _Matches]] = OrderedDict()
-
-    def get(self, terms: tuple[str, ...]) -> _Matches | None:
-        entry = self._entries.get(terms)
-        if entry is None:
-            return None
-        if self.clock() - entry[0] > self.ttl:
-            del self._entries[terms]
-            return None
-        self._entries.move_to_end(terms)
-        return entry[1]
-
-    def put(self, terms: tuple[str, ...], matches: _Matches) -> None:
-        if self.ttl <= 0:
-            return
-        self._entries[terms] = (self.clock(), matches)
-        while len(self._entries) > self.size:
-            self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        self._entries.clear()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-
-_SEARCHED = (Measure, ProblemIssue, Meeting, Department, MeasureDepartment)
-_CACHE = "search_cache"
-_TOUCHED = "search_data_written"
+        super().__init__(ttl, size)
 
 
 def search_cache(session: AsyncSession | Session) -> SearchCache | None:
-    cache = session.info.get(_CACHE)
-    return cache if isinstance(cache, SearchCache) else None
-
-
-@event.listens_for(Session, "after_flush")
-def _searched_rows_flushed(session: Session, _context: Any) -> None:
-    cache = search_cache(session)
-    if cache is not None and any(
-        isinstance(obj, _SEARCHED) for obj in (*session.new, *session.dirty, *session.deleted)
-    ):
-        cache.clear()
-        session.info[_TOUCHED] = True
-
-
-@event.listens_for(Session, "after_commit")
-def _searched_rows_committed(session: Session) -> None:
-    # Emptied again: a search may have run between this session's flush and its commit.
-    cache = search_cache(session)
-    if session.info.pop(_TOUCHED, False) and cache is not None:
-        cache.clear()
-
-
-@event.listens_for(Session, "after_rollback")
-def _searched_rows_rolled_back(session: Session) -> None:
-    session.info.pop(_TOUCHED, None)
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _searched_rows_bulk_written(state: ORMExecuteState) -> None:
-    if not (state.is_insert or state.is_update or state.is_delete):
-        return
-    cache = search_cache(state.session)
-    if cache is not None and any(m.class_ in _SEARCHED for m in state.all_mappers):
-        cache.clear()
-        state.session.info[_TOUCHED] = True
+    return pool_cache(session, SearchCache)
 
 
 async def _matches(session: AsyncSession, terms: list[str]) -> _Matches:
