@@ -39,6 +39,7 @@ from bot.app import create_dispatcher
 from bot.callbacks import OpenMeasureCb
 from bot.config import Settings
 from bot.i18n import create_i18n
+from models.cache import PoolCache
 from models.db import create_session_pool
 from models.entities import Measure, User
 from tests.harness import TOKEN, BotClient, RecordingSession, last_message, make_bot
@@ -368,8 +369,9 @@ async def compare(
 
 def _cold(pool: async_sessionmaker[AsyncSession], action: Action) -> Action:
     async def emptied_then_run() -> Any:
-        for cache in (pool.kw["info"]["profile_cache"], pool.kw["info"]["search_cache"]):
-            cache.clear()
+        for cache in pool.kw["info"].values():
+            if isinstance(cache, PoolCache):
+                cache.clear()
         return await action.run()
 
     return Action(action.kind, action.user_id, emptied_then_run)

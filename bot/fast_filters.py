@@ -16,6 +16,7 @@ as a filter, a synchronous handler) keep aiogram's thread: they might block.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,28 +118,41 @@ def _handler_heads(handler: HandlerObject) -> frozenset[tuple[str, str]] | None:
     return _all_of([_heads(f.callback) for f in handler.filters or ()])
 
 
+def _callback_gate(handlers: list[HandlerObject]) -> CallbackPrefixGate | None:
+    heads = [_handler_heads(handler) for handler in handlers]
+    if any(head is None for head in heads):
+        return None
+    return CallbackPrefixGate(frozenset().union(*(h for h in heads if h is not None)))
+
+
 def gate_callback_routers(router: Router) -> int:
     """Give each router whose every button handler has a ``CallbackData`` filter a
     :class:`CallbackPrefixGate` checked before them; returns how many routers were gated (0 the
     second time). A router with any other kind of button handler is left as it is."""
+    return _gate_routers(router, "callback_query", CallbackPrefixGate, _callback_gate)
+
+
+def _gate_routers(
+    router: Router,
+    event: str,
+    kind: type[Filter],
+    build: Callable[[list[HandlerObject]], Filter | None],
+) -> int:
+    """Put the gate ``build`` makes from each router's ``event`` handlers first among the
+    router's own filters (before an admin check, say); routers gated already are skipped."""
     gated = 0
     for each in router.chain_tail:
-        observer = each.callback_query
+        observer = each.observers[event]
         own = observer._handler.filters
-        if not observer.handlers or any(
-            isinstance(f.callback, CallbackPrefixGate) for f in own or ()
-        ):
+        if not observer.handlers or any(isinstance(f.callback, kind) for f in own or ()):
             continue
-        heads = [_handler_heads(handler) for handler in observer.handlers]
-        if any(head is None for head in heads):
+        gate = build(observer.handlers)
+        if gate is None:
             continue
-        gate = FilterObject(
-            CallbackPrefixGate(frozenset().union(*(h for h in heads if h is not None)))
-        )
         if own is None:
-            observer._handler.filters = [gate]
+            observer._handler.filters = [FilterObject(gate)]
         else:
-            own.insert(0, gate)  # before the router's other filters (an admin check, say)
+            own.insert(0, FilterObject(gate))
         gated += 1
     return gated
 
@@ -252,26 +266,16 @@ class MessageGate(Filter):
         return False
 
 
+def _message_gate(handlers: list[HandlerObject]) -> MessageGate | None:
+    bound = _Bound()
+    for handler in handlers:
+        if not _bind_handler(bound, [f.callback for f in handler.filters or ()]):
+            return None
+    return MessageGate(bound)
+
+
 def gate_message_routers(router: Router) -> int:
     """Give each router whose every message handler has a command, a state or a menu label among
     its filters a :class:`MessageGate` checked before them; returns how many were gated (0 the
     second time). Run before :func:`inline_pure_filters`, which wraps the state filters."""
-    gated = 0
-    for each in router.chain_tail:
-        observer = each.message
-        own = observer._handler.filters
-        if not observer.handlers or any(isinstance(f.callback, MessageGate) for f in own or ()):
-            continue
-        bound = _Bound()
-        if not all(
-            _bind_handler(bound, [f.callback for f in handler.filters or ()])
-            for handler in observer.handlers
-        ):
-            continue
-        gate = FilterObject(MessageGate(bound))
-        if own is None:
-            observer._handler.filters = [gate]
-        else:
-            own.insert(0, gate)
-        gated += 1
-    return gated
+    return _gate_routers(router, "message", MessageGate, _message_gate)

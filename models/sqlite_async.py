@@ -87,17 +87,17 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
     def execute(self, operation: Any, parameters: Any = None) -> Any:
         try:
-            return await_(self._run(operation, parameters, many=False))
+            return await_(self._in_thread(operation, parameters, many=False))
         except (sqlite3.Error, ValueError) as error:  # as SQLAlchemy's adapter translates them
             self._adapt_connection._handle_exception(error)
 
     def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
         try:
-            return await_(self._run(operation, seq_of_parameters, many=True))
+            return await_(self._in_thread(operation, seq_of_parameters, many=True))
         except (sqlite3.Error, ValueError) as error:  # as SQLAlchemy's adapter translates them
             self._adapt_connection._handle_exception(error)
 
-    async def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
+    async def _in_thread(self, operation: Any, parameters: Any, *, many: bool) -> None:
         adapt = self._adapt_connection
         assert isinstance(adapt, OneHopConnection)
         async with adapt._execute_mutex:

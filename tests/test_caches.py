@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from models.cache import PoolCache
 from models.db import create_engine, create_session_pool
 from models.entities import Measure, User
 from models.search import search_cache
@@ -21,10 +23,10 @@ from tests.harness import BotClient, last_message
 from tests.test_resident_browse import make_meeting
 
 
-def _expire(cache: object) -> None:
+def _expire(cache: PoolCache[Any, Any]) -> None:
     """Move the cache's clock past its lifetime, as if ``ttl`` seconds had gone by."""
-    ttl = getattr(cache, "ttl")  # noqa: B009 - both caches have one
-    cache.clock = lambda: time.monotonic() + ttl + 1  # type: ignore[attr-defined]
+    ttl = cache.ttl
+    cache.clock = lambda: time.monotonic() + ttl + 1
 
 
 async def _elsewhere(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
