@@ -42,6 +42,18 @@ async def nothing_changed(session: AsyncSession, measure: int, question: int) ->
     assert notes.scalar_one() == 0
 
 
+async def remove_official(
+    session_pool: async_sessionmaker[AsyncSession], slug: str, tg_id: int
+) -> bool:
+    """An admin removes the member from the department (in a session of their own)."""
+    dep = await department_id(session_pool, slug)
+    async with session_pool() as other:
+        user = (await other.execute(select(User).where(User.tg_id == tg_id))).scalar_one()
+        removed = await remove_member(other, dep, user.id)
+        await other.commit()
+    return removed
+
+
 async def test_resident_with_crafted_callbacks_is_refused(
     make_client: Callable[..., BotClient],
     session_pool: async_sessionmaker[AsyncSession],
@@ -126,11 +138,7 @@ async def test_removed_member_is_refused_even_inside_an_open_form(
     assert "Write the answer" in last_message(sent2).text
 
     # the admin removes the official meanwhile
-    dep = await department_id(session_pool, "energy_water")
-    async with session_pool() as other:
-        user = (await other.execute(select(User).where(User.tg_id == 7003))).scalar_one()
-        assert await remove_member(other, dep, user.id)
-        await other.commit()
+    assert await remove_official(session_pool, "energy_water", 7003)
 
     sent = await official.send("Ответ жителю про воду")
     assert REFUSAL in last_message(sent).text
@@ -151,11 +159,7 @@ async def test_removed_member_in_the_middle_of_done_form(
     official = await member(make_client, session_pool, "energy_water", 7005)
     await official.press(f"dm:{cables}:dn")
     await official.send("Сделано всё")
-    dep = await department_id(session_pool, "energy_water")
-    async with session_pool() as other:
-        user = (await other.execute(select(User).where(User.tg_id == 7005))).scalar_one()
-        await remove_member(other, dep, user.id)
-        await other.commit()
+    await remove_official(session_pool, "energy_water", 7005)
     sent = await official.send_content("photo")
     assert REFUSAL in last_message(sent).text
     session.expire_all()

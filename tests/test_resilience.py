@@ -43,12 +43,16 @@ async def _questions(session: AsyncSession) -> list[Question]:
     return list((await session.execute(select(Question).order_by(Question.id))).scalars())
 
 
-async def _walk_to_preview(client: BotClient, session: AsyncSession) -> list:
-    sent = await client.send(ASK["ru"])
-    prompt = last_message(sent)
+async def _walk_to_text_step(client: BotClient, session: AsyncSession) -> None:
+    """/ask, the consent when asked, a category: the form waits for the question's text."""
+    prompt = last_message(await client.send(ASK["ru"]))
     if any(b.startswith(AGREE) for b in prompt.buttons):
         prompt = last_message(await client.click(prompt, AGREE))
-    prompt = last_message(await client.click(prompt, await category_label(session, "ru")))
+    await client.click(prompt, await category_label(session, "ru"))
+
+
+async def _walk_to_preview(client: BotClient, session: AsyncSession) -> list:
+    await _walk_to_text_step(client, session)
     prompt = last_message(await client.send(QUESTION))
     prompt = last_message(await client.send("ул. Толе би, 85"))
     return await client.click(prompt, NAME)
@@ -68,11 +72,7 @@ async def test_bot_api_fault_in_the_middle_of_the_question_form(
     await add_meeting(session_pool, days=10, intake_days=8)
     client = make_client(user_id=8101, language_code="ru")
     await onboard(client, "ru")
-    sent = await client.send(ASK["ru"])
-    prompt = last_message(sent)
-    if any(b.startswith(AGREE) for b in prompt.buttons):
-        prompt = last_message(await client.click(prompt, AGREE))
-    prompt = last_message(await client.click(prompt, await category_label(session, "ru")))
+    await _walk_to_text_step(client, session)
 
     # the prompt after the text step fails to arrive: the user is told, the form goes on
     _fail(bot_session, SendMessage, status, description)
