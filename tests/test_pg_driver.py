@@ -1,0 +1,138 @@
+"""The PostgreSQL driver (models/pg_async.py): a transaction begins at the first statement that
+is more than a plain read, and from then on everything is inside it, as SQLAlchemy does it.
+
+Checked on the server itself: whether the backend has a transaction open (``pg_stat_activity``
+seen from a second connection, ``now()`` frozen within a transaction) and which locks it holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from models.db import create_engine, create_session_pool
+from models.entities import District
+from models.pg_async import plain_read
+from models.reference import ensure_reference_data
+
+
+@pytest.fixture
+async def pg(postgres_database: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(postgres_database)
+    async with create_session_pool(engine)() as session:
+        await ensure_reference_data(session)  # the districts to read and lock
+        await session.commit()
+    yield engine
+    await engine.dispose()
+
+
+async def _driver(connection: AsyncConnection) -> Any:
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection
+
+
+async def _in_transaction(connection: AsyncConnection) -> bool:
+    return bool((await _driver(connection)).is_in_transaction())
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("SELECT districts.id FROM districts WHERE districts.id = $1", True),
+        ("  (SELECT 1) UNION (SELECT 2)", True),
+        ("select count(*) from questions", True),
+        ("SELECT districts.id FROM districts WHERE districts.id = $1 FOR UPDATE", False),
+        ("SELECT id FROM notifications FOR UPDATE SKIP LOCKED", False),
+        ("SELECT id FROM notifications FOR NO KEY UPDATE", False),
+        ("SELECT id FROM notifications FOR SHARE", False),
+        ("SELECT id FROM notifications FOR KEY SHARE", False),
+        ("SELECT pg_advisory_xact_lock(1)", False),
+        ("SELECT set_config('x.y', '1', true)", False),
+        ("SELECT * INTO copy FROM districts", False),
+        ("INSERT INTO districts (code) VALUES ($1)", False),
+        ("UPDATE users SET locale = $1", False),
+        ("WITH x AS (DELETE FROM follows RETURNING id) SELECT count(*) FROM x", False),
+        ("SAVEPOINT sa_savepoint_1", False),
+    ],
+)
+def test_what_counts_as_a_plain_read(sql: str, expected: bool) -> None:
+    assert plain_read(sql) is expected
+
+
+async def test_reads_run_without_a_transaction_and_a_write_opens_one(pg: AsyncEngine) -> None:
+    async with pg.connect() as connection:
+        assert (await connection.execute(select(District.id).limit(1))).all()
+        assert not await _in_transaction(connection)  # no BEGIN, and no COMMIT to come
+        await connection.execute(update(District).where(District.id == -1).values(order=1))
+        assert await _in_transaction(connection)
+        first = (await connection.execute(text("SELECT now()"))).scalar_one()
+        second = (await connection.execute(text("SELECT now()"))).scalar_one()
+        assert first == second  # the reads after the write are inside the same transaction
+        await connection.commit()
+        assert not await _in_transaction(connection)
+
+
+async def test_a_rollback_undoes_every_write_after_earlier_reads(pg: AsyncEngine) -> None:
+    async with pg.connect() as connection:
+        before = (await connection.execute(select(District.order).limit(1))).scalar_one()
+        await connection.execute(update(District).values(order=District.order + 1000))
+        await connection.execute(update(District).values(order=District.order + 1000))
+        assert (await connection.execute(select(District.order).limit(1))).scalar_one() == (
+            before + 2000
+        )  # a read sees its own transaction's writes
+        await connection.rollback()
+        after = (await connection.execute(select(District.order).limit(1))).scalar_one()
+    assert after == before
+
+
+async def test_select_for_update_opens_the_transaction_and_holds_the_lock(
+    pg: AsyncEngine,
+) -> None:
+    async with pg.connect() as holder, pg.connect() as other:
+        district_id = (await holder.execute(select(District.id).limit(1))).scalar_one()
+        row = select(District.id).where(District.id == district_id)
+        await holder.execute(row.with_for_update())
+        assert await _in_transaction(holder)
+        with pytest.raises(Exception, match="could not obtain lock"):
+            await other.execute(row.with_for_update(nowait=True))
+        await other.rollback()
+        await holder.commit()
+        locked = await other.execute(row.with_for_update(nowait=True))
+        assert locked.scalar_one() == district_id
+        await other.rollback()
+
+
+async def test_a_savepoint_first_begins_the_transaction(pg: AsyncEngine) -> None:
+    async with pg.connect() as connection:
+        async with connection.begin_nested():
+            await connection.execute(update(District).where(District.id == -1).values(order=1))
+        assert await _in_transaction(connection)
+        await connection.commit()
+
+
+async def test_a_stricter_isolation_keeps_every_statement_in_the_transaction(
+    pg: AsyncEngine,
+) -> None:
+    """REPEATABLE READ: one snapshot from the first statement on, so even the first read is
+    inside the transaction (and the rows a later read sees are the first read's)."""
+    async with pg.connect() as connection:
+        strict = await connection.execution_options(isolation_level="REPEATABLE READ")
+        await strict.execute(select(District.id).limit(1))
+        assert await _in_transaction(strict)
+        await strict.rollback()
+    async with pg.connect() as connection:
+        await connection.execution_options(isolation_level="READ COMMITTED")
+        await connection.execute(select(District.id).limit(1))
+        assert not await _in_transaction(connection)  # explicit READ COMMITTED: the same rule
+
+
+async def test_errors_outside_a_transaction_leave_the_connection_usable(pg: AsyncEngine) -> None:
+    async with pg.connect() as connection:
+        with pytest.raises(Exception, match="division by zero"):
+            await connection.execute(text("SELECT 1 / 0"))
+        await connection.rollback()
+        assert (await connection.execute(text("SELECT 2"))).scalar_one() == 2
