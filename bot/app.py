@@ -5,6 +5,7 @@ Nothing is created at import time; ``create_dispatcher`` is what the tests use t
 
 from __future__ import annotations
 
+import gc
 import logging
 from typing import Any
 
@@ -21,7 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.commands import set_commands
 from bot.config import Settings
-from bot.fast_filters import gate_callback_routers, gate_message_routers, inline_pure_filters
+from bot.fast_filters import (
+    GatedDispatcher,
+    gate_callback_routers,
+    gate_message_routers,
+    inline_pure_filters,
+)
 from bot.i18n import ProfileI18nMiddleware, create_i18n
 from bot.middlewares import DbSessionMiddleware, ErrorsMiddleware, UserMiddleware
 from bot.storage import create_storage, startup_lock
@@ -60,7 +66,7 @@ def create_dispatcher(
     if storage is None and events_isolation is None:
         # Memory by default; Redis when REDIS_URL is set (several replicas share forms and locks).
         storage, events_isolation = create_storage(settings)
-    dp = Dispatcher(
+    dp = GatedDispatcher(
         storage=storage or MemoryStorage(),
         events_isolation=events_isolation or SimpleEventIsolation(),
         settings=settings,
@@ -105,6 +111,18 @@ async def prepare_database(
     return engine, pool
 
 
+def settle_heap() -> None:
+    """Put what start-up made out of the garbage collector's way.
+
+    Modules, routers, catalogs, the ORM's mappers: about 390,000 objects that live as long as
+    the process. CPython's full collections walk all of them every time (about 0.3 s here, every
+    thousand updates or so under load: 10-15 % of the process's time in ``python -m bench``).
+    ``gc.freeze()`` moves everything alive now to a generation the collector leaves alone;
+    objects made later are collected as before."""
+    gc.collect()
+    gc.freeze()
+
+
 async def run_bot(settings: Settings) -> None:
     """Long polling by default; an aiohttp webhook server when WEBHOOK_URL is set."""
     if settings.webhook_url:
@@ -114,6 +132,7 @@ async def run_bot(settings: Settings) -> None:
         engine, pool = await prepare_database(settings)
     bot = create_bot(settings)
     dp = create_dispatcher(settings, pool)
+    settle_heap()
     try:
         if settings.webhook_url:
             await run_webhook(bot, dp, settings)

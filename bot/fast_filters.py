@@ -20,20 +20,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiogram import Router
+from aiogram import Dispatcher, Router
+from aiogram.dispatcher.event.bases import REJECTED, UNHANDLED
 from aiogram.dispatcher.event.handler import FilterObject, HandlerObject
+from aiogram.dispatcher.event.telegram import TelegramEventObserver
 from aiogram.filters import Command, Filter, StateFilter
 from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.filters.logic import _AndFilter, _OrFilter
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import I18n
 
 from bot.menu import MenuButton, MenuItem, labels_for
 
 
 def _is_pure(filter_object: FilterObject) -> bool:
-    return filter_object.magic is not None or isinstance(filter_object.callback, State)
+    callback = filter_object.callback
+    return filter_object.magic is not None or isinstance(callback, State | StatesGroup)
 
 
 def _inline(filter_object: FilterObject) -> None:
@@ -81,10 +84,13 @@ class CallbackPrefixGate(Filter):
         self.separators = frozenset(separator for _prefix, separator in heads)
 
     async def __call__(self, query: CallbackQuery) -> bool:
-        data = query.data
-        if data is None:
+        return self.admits(query)
+
+    def admits(self, query: CallbackQuery, data: dict[str, Any] | None = None) -> bool:
+        button = query.data
+        if button is None:
             return False
-        return any((data.split(sep, 1)[0], sep) in self.heads for sep in self.separators)
+        return any((button.split(sep, 1)[0], sep) in self.heads for sep in self.separators)
 
     def __str__(self) -> str:
         return f"CallbackPrefixGate({sorted(p for p, _s in self.heads)})"
@@ -144,6 +150,8 @@ def _gate_routers(
     for each in router.chain_tail:
         observer = each.observers[event]
         own = observer._handler.filters
+        if each.sub_routers:
+            continue  # a router's own filters also decide for its sub-routers
         if not observer.handlers or any(isinstance(f.callback, kind) for f in own or ()):
             continue
         gate = build(observer.handlers)
@@ -215,7 +223,7 @@ def _bind(bound: _Bound, callback: Any) -> bool:
         return True
     if isinstance(callback, StateFilter):
         return _bind_states(bound, callback.states)
-    if isinstance(callback, State) or (
+    if isinstance(callback, State | StatesGroup) or (
         isinstance(callback, type) and issubclass(callback, StatesGroup)
     ):
         return _bind_states(bound, (callback,))
@@ -247,6 +255,12 @@ class MessageGate(Filter):
         self._labels: dict[int, frozenset[str]] = {}
 
     async def __call__(self, message: Message, i18n: I18n, raw_state: str | None = None) -> bool:
+        return self.check(message, i18n, raw_state)
+
+    def admits(self, message: Message, data: dict[str, Any]) -> bool:
+        return self.check(message, data["i18n"], data.get("raw_state"))
+
+    def check(self, message: Message, i18n: I18n, raw_state: str | None) -> bool:
         bound = self.bound
         if raw_state in bound.states:
             return True
@@ -279,3 +293,58 @@ def gate_message_routers(router: Router) -> int:
     its filters a :class:`MessageGate` checked before them; returns how many were gated (0 the
     second time). Run before :func:`inline_pure_filters`, which wraps the state filters."""
     return _gate_routers(router, "message", MessageGate, _message_gate)
+
+
+# --- the dispatcher ------------------------------------------------------------------------------
+
+
+def router_gate(router: Router, event: str) -> CallbackPrefixGate | MessageGate | None:
+    """The gate :func:`gate_callback_routers` or :func:`gate_message_routers` gave ``router``."""
+    for filter_object in router.observers[event]._handler.filters or ():
+        if isinstance(filter_object.callback, (CallbackPrefixGate, MessageGate)):
+            return filter_object.callback
+    return None
+
+
+class GatedDispatcher(Dispatcher):
+    """A Dispatcher that asks each sub-router's gate directly, and offers a message or a button
+    only to the routers whose gate admits it, in their order.
+
+    aiogram offers an event to every router in turn, and each refuses through its own
+    machinery (middlewares, root filters, the arguments each filter wants): about 30 µs a
+    router, 190 µs of CPU for a card opened from the sixth router (``python -m bench``). The
+    gates stay on the routers as their first filter, so the routing is the same with or without
+    this class; only the cost of a refusal changes. Routers without a gate are always offered.
+    """
+
+    GATED_EVENTS = ("message", "callback_query")
+
+    async def _propagate_event(
+        self,
+        observer: TelegramEventObserver | None,
+        update_type: str,
+        event: TelegramObject,
+        **kwargs: Any,
+    ) -> Any:
+        if update_type not in self.GATED_EVENTS:
+            return await super()._propagate_event(observer, update_type, event, **kwargs)
+        # As aiogram's Router._propagate_event, but the sub-routers are pre-selected.
+        response = UNHANDLED
+        if observer:
+            result, data = await observer.check_root_filters(event, **kwargs)
+            if not result:
+                return UNHANDLED
+            kwargs.update(data)
+            response = await observer.trigger(event, **kwargs)
+            if response is REJECTED:
+                return UNHANDLED
+            if response is not UNHANDLED:
+                return response
+        for router in self.sub_routers:
+            gate = router_gate(router, update_type)
+            if gate is not None and not gate.admits(event, kwargs):  # type: ignore[arg-type]
+                continue
+            response = await router.propagate_event(update_type=update_type, event=event, **kwargs)
+            if response is not UNHANDLED:
+                break
+        return response
