@@ -5,7 +5,11 @@ production session pool with its caches) over the test harness's recording Bot s
 network), on a generated database. As in aiogram's own ``MockedBot``, the session records each
 request and answers it; the tests' emulation of Telegram's checks on each message (parsing its
 HTML, counting its visible characters) is off, as that is work Telegram's servers do
-(``--telegram-checks`` turns it on for both sides). Three kinds of update, mixed in equal parts:
+(``--telegram-checks`` turns it on for both sides). What was sent is dropped after each update:
+kept for the whole run, the recorded messages made the garbage collector's
+work grow with the run, and slowed the echo bot (which shares the process) more than the bot.
+Both sides run after the bot process's own ``settle_heap()``. Three kinds of update, mixed in
+equal parts:
 
 - **card**: a resident opens a measure's card (``OpenMeasureCb``, as from a notification);
 - **search**: a resident types words at the main menu (the plain-text search);
@@ -35,7 +39,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bench.generate import FIRST_TG_ID
-from bot.app import create_dispatcher
+from bot.app import create_dispatcher, settle_heap
 from bot.callbacks import OpenMeasureCb
 from bot.config import Settings
 from bot.i18n import create_i18n
@@ -174,8 +178,19 @@ class Workload:
                 client = self.clients[
                     [c.user_id for c in self.clients].index(self.rnd.choice(list(self.forms)))
                 ]
-            plan.append(Action(kind, client.user_id, self._action(kind, client)))
+            plan.append(Action(kind, client.user_id, self._trimmed(self._action(kind, client))))
         return plan
+
+    def _trimmed(self, run: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
+        """The update, then its recorded requests dropped: a real Bot API keeps nothing in the
+        bot's process (kept, they would make the collector's work grow with the run)."""
+
+        async def run_and_trim() -> Any:
+            result = await run()
+            _trim(self.bot)
+            return result
+
+        return run_and_trim
 
     def _action(self, kind: str, client: BotClient) -> Callable[[], Awaitable[Any]]:
         if kind == "card":
@@ -346,6 +361,7 @@ async def compare(
     echo_bot = make_bot(RecordingSession(checks=telegram_checks))
     echo = Workload(echo_dp, echo_bot, users, measure_ids)
     echo.forms = {uid: (None, {}) for uid in full.forms}
+    settle_heap()  # as the bot's process does after start-up (bot/app.py), for both sides
 
     # warm-up: caches, prepared statements, the connection pool
     await concurrently(full.actions(120), width)
