@@ -29,7 +29,12 @@ from bot.fast_filters import (
     inline_pure_filters,
 )
 from bot.i18n import ProfileI18nMiddleware, create_i18n
-from bot.middlewares import DbSessionMiddleware, ErrorsMiddleware, UserMiddleware
+from bot.middlewares import (
+    DbSessionMiddleware,
+    ErrorsMiddleware,
+    UserMiddleware,
+    prepare_bot,
+)
 from bot.storage import create_storage, startup_lock
 from bot.webhook import check_webhook_settings, run_webhook
 from handlers import get_routers
@@ -46,11 +51,12 @@ def create_bot(settings: Settings) -> Bot:
         session = AiohttpSession(
             api=TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/"))
         )
-    return Bot(
+    bot = Bot(
         token=settings.token(),
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
     )
+    return prepare_bot(bot)
 
 
 def create_dispatcher(
@@ -98,7 +104,7 @@ async def prepare_database(
     settings: Settings,
 ) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
     """Engine and session pool, with migrations applied and reference data present."""
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
     await migrate(engine)
     pool = create_session_pool(
         engine,

@@ -18,6 +18,8 @@ class Settings(BaseSettings):
 
     bot_token: SecretStr | None = None  # required to run the bot, not for admin sub-commands
     database_url: str = DEFAULT_DATABASE_URL
+    # Database connections per process (models/db.POOL_SIZE: 4 on SQLite, 20 on PostgreSQL).
+    database_pool_size: int | None = Field(default=None, ge=1, le=500)
     telegram_api_url: str | None = None
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     default_locale: Literal["ru", "kk", "en"] = "ru"

@@ -9,9 +9,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.methods import Response, TelegramMethod
+from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, Update
 from aiogram.types import User as TgUser
 from aiogram.utils.i18n import I18n
@@ -21,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.i18n import N_, guess_locale
+from models.db import release_idle_connection
 from models.users import get_or_create_user
 
 logger = logging.getLogger(__name__)
@@ -33,6 +41,10 @@ APOLOGY = N_(
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
+# The update's database session, for the Bot's request middleware below.
+_update_session: ContextVar[AsyncSession | None] = ContextVar("update_session", default=None)
+
+
 class DbSessionMiddleware(BaseMiddleware):
     def __init__(self, session_pool: async_sessionmaker[AsyncSession]) -> None:
         self.session_pool = session_pool
@@ -41,7 +53,11 @@ class DbSessionMiddleware(BaseMiddleware):
         try:
             async with self.session_pool() as session:
                 data["session"] = session
-                result = await handler(event, data)
+                token = _update_session.set(session)
+                try:
+                    result = await handler(event, data)
+                finally:
+                    _update_session.reset(token)
                 await session.commit()
                 return result
         except (SQLAlchemyError, OSError):
@@ -54,6 +70,33 @@ class DbSessionMiddleware(BaseMiddleware):
                 errors = ErrorsMiddleware(i18n)
                 await errors._apologise(event, data, errors._locale(data))
             return None
+
+
+class ReleaseConnectionBeforeRequest(BaseRequestMiddleware):
+    """Before the bot talks to Telegram for an update, the update's database connection goes back
+    to the pool if nothing of the update is in the database's hands (it only read, or it has
+    committed): a request to Telegram takes tens to hundreds of milliseconds, the database work
+    around it a millisecond, so a few connections serve many updates in flight
+    (``models.db.POOL_SIZE``). An update that has written and not committed keeps its connection
+    (and its transaction) until it ends, as before."""
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        session = _update_session.get()
+        if session is not None:
+            await release_idle_connection(session)
+        return await make_request(bot, method)
+
+
+def prepare_bot(bot: Bot) -> Bot:
+    """What every Bot serving this Dispatcher needs (the production one and the tests')."""
+    if not any(isinstance(m, ReleaseConnectionBeforeRequest) for m in bot.session.middleware[:]):
+        bot.session.middleware(ReleaseConnectionBeforeRequest())
+    return bot
 
 
 class UserMiddleware(BaseMiddleware):

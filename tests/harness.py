@@ -60,6 +60,8 @@ from aiogram.types import (
     Voice,
 )
 
+from bot.middlewares import prepare_bot
+
 BOT_ID = 42
 BOT_USERNAME = "kezdesu_test_bot"
 TOKEN = f"{BOT_ID}:TEST-TOKEN"
@@ -320,7 +322,7 @@ def make_bot(session: RecordingSession | None = None) -> Bot:
         default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
     )
     bot._me = User(id=BOT_ID, is_bot=True, first_name="Kezdesu", username=BOT_USERNAME)
-    return bot
+    return prepare_bot(bot)  # as bot.app.create_bot does
 
 
 _update_ids = itertools.count(1)

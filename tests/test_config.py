@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, load_settings
+from models.db import POOL_SIZE, create_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,6 +46,7 @@ def test_without_bot_token_one_clear_line_and_nonzero_exit(tmp_path: Path) -> No
         ({"BOT_TOKEN": "1:a", "TIMEZONE": "Mars/Olympus"}, "TIMEZONE is invalid"),
         ({"BOT_TOKEN": "1:a", "DATABASE_URL": "mysql://x"}, "DATABASE_URL is invalid"),
         ({"BOT_TOKEN": "1:a", "REMINDER_DAYS": "7,-1"}, "REMINDER_DAYS is invalid"),
+        ({"BOT_TOKEN": "1:a", "DATABASE_POOL_SIZE": "0"}, "DATABASE_POOL_SIZE is invalid"),
     ],
 )
 def test_malformed_settings_name_the_setting(env: dict[str, str], message: str) -> None:
@@ -64,6 +66,19 @@ def test_settings_parse_lists(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.admin_ids == frozenset({1, 2, 3})
     assert settings.reminder_days == (30, 7, 1)
     assert settings.database_url == "postgresql+asyncpg://u@h/db"
+    assert settings.database_pool_size is None  # the backend's default (models/db.POOL_SIZE)
+
+
+async def test_the_pool_size_is_the_settings_or_the_backends(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'pool.sqlite3'}"
+    for size, expected in ((None, POOL_SIZE["sqlite"]), (7, 7)):
+        engine = create_engine(url, pool_size=size)
+        assert engine.pool.size() == expected  # type: ignore[attr-defined]
+        assert engine.pool._max_overflow == 0  # type: ignore[attr-defined]
+        await engine.dispose()
+    engine = create_engine("postgresql+asyncpg://u@127.0.0.1/db")
+    assert engine.pool.size() == POOL_SIZE["postgresql"]  # type: ignore[attr-defined]
+    await engine.dispose()
 
 
 def test_token_is_required_only_to_run(monkeypatch: pytest.MonkeyPatch) -> None:
