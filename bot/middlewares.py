@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.i18n import N_, guess_locale
-from models.db import release_idle_connection
+from models.db import needs_commit, release_idle_connection
 from models.users import get_or_create_user
 
 logger = logging.getLogger(__name__)
@@ -58,7 +58,8 @@ class DbSessionMiddleware(BaseMiddleware):
                     result = await handler(event, data)
                 finally:
                     _update_session.reset(token)
-                await session.commit()
+                if needs_commit(session):  # not when it was all given back before a request
+                    await session.commit()
                 return result
         except (SQLAlchemyError, OSError):
             # Handlers' errors are answered inside (ErrorsMiddleware); what reaches here failed

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 
 from models import pg_async, sqlite_async
 from models.search import SearchCache
@@ -137,13 +138,21 @@ async def release_idle_connection(session: AsyncSession) -> bool:
     session's (no transaction open there: nothing written, nothing locked) and the session has
     nothing to write. The session stays usable: its objects stay loaded, and a later statement
     takes a connection again. Returns whether it released one."""
-    if not session.in_transaction() or session.in_nested_transaction():
+    if not session.in_transaction():
         return False
-    if session.new or session.dirty or session.deleted:
+    return await session.run_sync(_release)  # one hop into SQLAlchemy's greenlet, not three
+
+
+def _release(session: Session) -> bool:
+    if session.in_nested_transaction() or session.new or session.dirty or session.deleted:
         return False
-    connection = await session.connection()  # the one it holds
-    raw = await connection.get_raw_connection()
-    if driver_transaction_open(raw.dbapi_connection):
+    if driver_transaction_open(session.connection().connection.dbapi_connection):
         return False
-    await session.commit()  # sends nothing to the database: there is no transaction to end
+    session.commit()  # sends nothing to the database: there is no transaction to end
     return True
+
+
+def needs_commit(session: AsyncSession) -> bool:
+    """Whether committing would do anything: a transaction (and its connection) held, or
+    changes waiting to be written."""
+    return session.in_transaction() or bool(session.new or session.dirty or session.deleted)
