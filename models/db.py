@@ -133,26 +133,37 @@ def driver_transaction_open(dbapi_connection: Any) -> bool:
     return True
 
 
+def _held_connection(session: Session) -> Connection | None:
+    """The connection the session's transaction holds, if any (without taking one)."""
+    transaction = session.get_transaction()
+    if transaction is None:
+        return None
+    # SessionTransaction._connections: bind -> (Connection, Transaction, ...); no public view.
+    for entry in transaction._connections.values():
+        return entry[0]
+    return None
+
+
+def _pending(session: Session | AsyncSession) -> bool:
+    return bool(session.new or session.dirty or session.deleted)
+
+
 async def release_idle_connection(session: AsyncSession) -> bool:
     """Give the session's connection back to the pool when the database holds nothing of the
     session's (no transaction open there: nothing written, nothing locked) and the session has
     nothing to write. The session stays usable: its objects stay loaded, and a later statement
     takes a connection again. Returns whether it released one."""
-    if not session.in_transaction():
+    sync = session.sync_session
+    held = _held_connection(sync)
+    if held is None or sync.in_nested_transaction() or _pending(sync):
         return False
-    return await session.run_sync(_release)  # one hop into SQLAlchemy's greenlet, not three
-
-
-def _release(session: Session) -> bool:
-    if session.in_nested_transaction() or session.new or session.dirty or session.deleted:
+    if driver_transaction_open(held.connection.dbapi_connection):
         return False
-    if driver_transaction_open(session.connection().connection.dbapi_connection):
-        return False
-    session.commit()  # sends nothing to the database: there is no transaction to end
+    await session.commit()  # sends nothing to the database: there is no transaction to end
     return True
 
 
 def needs_commit(session: AsyncSession) -> bool:
-    """Whether committing would do anything: a transaction (and its connection) held, or
-    changes waiting to be written."""
-    return session.in_transaction() or bool(session.new or session.dirty or session.deleted)
+    """Whether committing would do anything: changes waiting to be written, or a connection
+    (and what the database holds for it) to end."""
+    return _pending(session) or _held_connection(session.sync_session) is not None
