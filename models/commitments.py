@@ -29,6 +29,7 @@ from models.entities import (
     MeasureStatus,
     MeasureUpdate,
     Meeting,
+    Named,
     ProblemIssue,
     User,
 )
@@ -311,6 +312,33 @@ async def measure_page_in_meeting(session: AsyncSession, measure_id: int, per_pa
 # --- the measure card --------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class CardNames(Named):
+    """A district's or a department's names in the three languages, read as plain values (the
+    same ``name``/``short`` as the rows)."""
+
+    code: str
+    name_ru: str
+    name_kk: str
+    name_en: str
+    short_ru: str
+    short_kk: str
+    short_en: str
+
+
+@dataclass(frozen=True)
+class CardMeasure:
+    """What the card shows of a measure (its columns, not an ORM object)."""
+
+    id: int
+    text: str
+    status: str
+    due_date: dt.date | None
+    deadline_text: str
+    progress: int | None
+    proof_photo_file_id: str | None
+
+
 @dataclass
 class CardUpdate:
     created_at: dt.datetime
@@ -318,7 +346,7 @@ class CardUpdate:
     status: str | None
     progress: int | None
     comment: str
-    department: Department | None
+    department: Department | CardNames | None
 
 
 @dataclass(frozen=True)
@@ -335,14 +363,14 @@ class CardMeeting:
 
 @dataclass
 class MeasureCard:
-    """Everything the measure card shows, loaded in one query. The problem issue, the meeting and
-    the latest update are plain values (loading them as ORM objects cost more than the query)."""
+    """Everything the measure card shows, loaded in one query of plain columns (loading the
+    measure, the district and the departments as ORM objects cost more than the query)."""
 
-    measure: Measure
+    measure: CardMeasure
     problem: CardProblem
     meeting: CardMeeting
-    district: District
-    departments: list[Department]
+    district: CardNames
+    departments: list[CardNames]
     latest: CardUpdate | None
     updates: int
     disputes: int
@@ -354,6 +382,33 @@ class MeasureCard:
 
     def status(self, today: dt.date) -> str:
         return effective_status(self.measure.status, self.measure.due_date, today)
+
+
+_CARD_MEASURE_COLUMNS = (
+    Measure.id,
+    Measure.text,
+    Measure.status,
+    Measure.due_date,
+    Measure.deadline_text,
+    Measure.progress,
+    Measure.proof_photo_file_id,
+)
+_NAMES = 7  # code + three names + three short names
+
+
+def _names(entity: Any) -> tuple[Any, ...]:
+    return (
+        entity.name_ru,
+        entity.name_kk,
+        entity.name_en,
+        entity.short_ru,
+        entity.short_kk,
+        entity.short_en,
+    )
+
+
+def _card_names(values: Any) -> CardNames | None:
+    return None if values[0] is None else CardNames(*values)
 
 
 @functools.cache
@@ -414,10 +469,13 @@ def _card_statement(with_permission: bool, with_page: bool) -> Select[*tuple[Any
     # One row per responsible department (usually one or two), in their order.
     return (
         select(
-            Measure,
-            District,
-            author,
-            responsible,
+            *_CARD_MEASURE_COLUMNS,
+            District.code,
+            *_names(District),
+            author.code,
+            *_names(author),
+            responsible.code,
+            *_names(responsible),
             ProblemIssue.number,
             ProblemIssue.title,
             Meeting.id,
@@ -459,17 +517,26 @@ async def load_card(
     """
     statement = _card_statement(user is not None and not is_admin, per_page is not None)
     params = {"measure_id": measure_id, "user_id": user.id if user is not None else -1}
-    rows = (await session.execute(statement, params)).all()
+    # Plain columns through the session's connection: no ORM objects to build.
+    rows = (await (await session.connection()).execute(statement, params)).all()
     if not rows:
         return None
     found = rows[0]
-    measure, district, department = found[0], found[1], found[2]
-    departments = [row[3] for row in rows if row[3] is not None]
-    problem = CardProblem(found[4], found[5])
-    meeting = CardMeeting(found[6], found[7])
-    update_id, created_at, kind, status, progress, comment = found[8:14]
-    updates, disputes, followers, mine = (int(c or 0) for c in found[14:18])
-    rest = list(found[18:])
+    at = len(_CARD_MEASURE_COLUMNS)
+    measure = CardMeasure(*found[:at])
+    district = CardNames(*found[at : at + _NAMES])
+    at += _NAMES
+    department = _card_names(found[at : at + _NAMES])
+    at += _NAMES
+    departments = [
+        names for row in rows if (names := _card_names(row[at : at + _NAMES])) is not None
+    ]
+    at += _NAMES
+    problem = CardProblem(found[at], found[at + 1])
+    meeting = CardMeeting(found[at + 2], found[at + 3])
+    update_id, created_at, kind, status, progress, comment = found[at + 4 : at + 10]
+    updates, disputes, followers, mine = (int(c or 0) for c in found[at + 10 : at + 14])
+    rest = list(found[at + 14 :])
     can_report = is_admin
     if user is not None and not is_admin:
         can_report = bool(rest.pop(0))
