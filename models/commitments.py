@@ -465,17 +465,15 @@ def _card_statement(with_permission: bool, with_page: bool) -> Select[*tuple[Any
             .correlate(Measure, ProblemIssue)
             .scalar_subquery()
         )
-    responsible = aliased(Department)
-    # One row per responsible department (usually one or two), in their order.
-    return (
+    # The measure with everything it has once (the counts computed once), then one row per
+    # responsible department (usually one or two), in their order.
+    card = (
         select(
             *_CARD_MEASURE_COLUMNS,
             District.code,
             *_names(District),
             author.code,
             *_names(author),
-            responsible.code,
-            *_names(responsible),
             ProblemIssue.number,
             ProblemIssue.title,
             Meeting.id,
@@ -493,9 +491,16 @@ def _card_statement(with_permission: bool, with_page: bool) -> Select[*tuple[Any
         .join(District, District.id == Meeting.district_id)
         .outerjoin(MeasureUpdate, MeasureUpdate.id == latest_id)
         .outerjoin(author, author.id == MeasureUpdate.department_id)
-        .outerjoin(MeasureDepartment, MeasureDepartment.measure_id == Measure.id)
-        .outerjoin(responsible, responsible.id == MeasureDepartment.department_id)
         .where(Measure.id == measure_id)
+        .subquery("card")
+    )
+    responsible = aliased(Department)
+    card_id = card.c[0]  # the measure's id
+    return (
+        select(*card.c, responsible.code, *_names(responsible))
+        .select_from(card)
+        .outerjoin(MeasureDepartment, MeasureDepartment.measure_id == card_id)
+        .outerjoin(responsible, responsible.id == MeasureDepartment.department_id)
         .order_by(MeasureDepartment.position, MeasureDepartment.department_id)
     )
 
@@ -521,7 +526,7 @@ async def load_card(
     rows = (await (await session.connection()).execute(statement, params)).all()
     if not rows:
         return None
-    found = rows[0]
+    found = tuple(rows[0])
     at = len(_CARD_MEASURE_COLUMNS)
     measure = CardMeasure(*found[:at])
     district = CardNames(*found[at : at + _NAMES])
@@ -529,9 +534,9 @@ async def load_card(
     department = _card_names(found[at : at + _NAMES])
     at += _NAMES
     departments = [
-        names for row in rows if (names := _card_names(row[at : at + _NAMES])) is not None
-    ]
-    at += _NAMES
+        names for row in rows if (names := _card_names(row[-_NAMES:])) is not None
+    ]  # the last columns of each row
+    found = found[:-_NAMES]
     problem = CardProblem(found[at], found[at + 1])
     meeting = CardMeeting(found[at + 2], found[at + 3])
     update_id, created_at, kind, status, progress, comment = found[at + 4 : at + 10]
