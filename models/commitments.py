@@ -211,7 +211,7 @@ class MeasureRow:
     problem_title: str
     position: int
     district_id: int = 0
-    district: District | None = None
+    district: Named | None = None  # a District row or its names (CardNames)
     meeting_starts_at: dt.datetime | None = None
 
     @classmethod
@@ -396,7 +396,8 @@ _CARD_MEASURE_COLUMNS = (
 _NAMES = 7  # code + three names + three short names
 
 
-def _names(entity: Any) -> tuple[Any, ...]:
+def names_columns(entity: Any) -> tuple[Any, ...]:
+    """The three names and three short names of a district or department (or their alias)."""
     return (
         entity.name_ru,
         entity.name_kk,
@@ -407,7 +408,8 @@ def _names(entity: Any) -> tuple[Any, ...]:
     )
 
 
-def _card_names(values: Any) -> CardNames | None:
+def card_names(values: Any) -> CardNames | None:
+    """Names read by :func:`names_columns` after a code column; None for an outer join's miss."""
     return None if values[0] is None else CardNames(*values)
 
 
@@ -471,9 +473,9 @@ def _card_statement(with_permission: bool, with_page: bool) -> Select[*tuple[Any
         select(
             *_CARD_MEASURE_COLUMNS,
             District.code,
-            *_names(District),
+            *names_columns(District),
             author.code,
-            *_names(author),
+            *names_columns(author),
             ProblemIssue.number,
             ProblemIssue.title,
             Meeting.id,
@@ -497,7 +499,7 @@ def _card_statement(with_permission: bool, with_page: bool) -> Select[*tuple[Any
     responsible = aliased(Department)
     card_id = card.c[0]  # the measure's id
     return (
-        select(*card.c, responsible.code, *_names(responsible))
+        select(*card.c, responsible.code, *names_columns(responsible))
         .select_from(card)
         .outerjoin(MeasureDepartment, MeasureDepartment.measure_id == card_id)
         .outerjoin(responsible, responsible.id == MeasureDepartment.department_id)
@@ -531,10 +533,10 @@ async def load_card(
     measure = CardMeasure(*found[:at])
     district = CardNames(*found[at : at + _NAMES])
     at += _NAMES
-    department = _card_names(found[at : at + _NAMES])
+    department = card_names(found[at : at + _NAMES])
     at += _NAMES
     departments = [
-        names for row in rows if (names := _card_names(row[-_NAMES:])) is not None
+        names for row in rows if (names := card_names(row[-_NAMES:])) is not None
     ]  # the last columns of each row
     found = found[:-_NAMES]
     problem = CardProblem(found[at], found[at + 1])

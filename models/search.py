@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, aliased
 
 from bot.labels import effective_status
 from models.cache import PoolCache, pool_cache
-from models.commitments import MeasureRow
+from models.commitments import MeasureRow, card_names, names_columns
 from models.entities import (
     Department,
     District,
@@ -180,20 +180,21 @@ async def search_measures(
         return SearchPage(terms, [], 0, 0, 0)
     page = min(max(page, 0), (total - 1) // per_page)
     page_ids = ordered[page * per_page : (page + 1) * per_page]
-    result = await session.execute(_PAGE_ROWS, {"ids": page_ids})
+    # Plain columns through the session's connection: no ORM objects to build.
+    result = await (await session.connection()).execute(_PAGE_ROWS, {"ids": page_ids})
     loaded = {
-        row.id: MeasureRow(
-            id=row.id,
-            text=row.text,
-            status=effective_status(row.status, row.due_date, today),
-            due_date=row.due_date,
-            deadline_text=row.deadline_text,
-            problem_number=row.number,
-            problem_title=row.title,
-            position=row.position,
-            district_id=row.District.id,
-            district=row.District,
-            meeting_starts_at=row.starts_at,
+        row[0]: MeasureRow(
+            id=row[0],
+            text=row[1],
+            status=effective_status(row[2], row[3], today),
+            due_date=row[3],
+            deadline_text=row[4],
+            position=row[5],
+            problem_number=row[6],
+            problem_title=row[7],
+            meeting_starts_at=row[8],
+            district_id=row[9],
+            district=card_names(row[10:]),
         )
         for row in result.all()
     }
@@ -214,7 +215,9 @@ _PAGE_ROWS = (
         ProblemIssue.number,
         ProblemIssue.title,
         Meeting.starts_at,
-        District,
+        District.id,
+        District.code,
+        *names_columns(District),
     )
     .join(ProblemIssue, ProblemIssue.id == Measure.problem_id)
     .join(Meeting, Meeting.id == ProblemIssue.meeting_id)
