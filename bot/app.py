@@ -29,12 +29,7 @@ from bot.fast_filters import (
     inline_pure_filters,
 )
 from bot.i18n import ProfileI18nMiddleware, create_i18n
-from bot.middlewares import (
-    DbSessionMiddleware,
-    ErrorsMiddleware,
-    UserMiddleware,
-    prepare_bot,
-)
+from bot.middlewares import UpdateMiddleware, prepare_bot
 from bot.storage import create_storage, startup_lock
 from bot.webhook import check_webhook_settings, run_webhook
 from handlers import get_routers
@@ -80,9 +75,7 @@ def create_dispatcher(
         i18n=i18n,
         **workflow_data,
     )
-    dp.update.outer_middleware(DbSessionMiddleware(session_pool))
-    dp.update.outer_middleware(UserMiddleware(settings))
-    dp.update.outer_middleware(ErrorsMiddleware(i18n))
+    dp.update.outer_middleware(UpdateMiddleware(session_pool, settings, i18n))
     ProfileI18nMiddleware(i18n).setup(dp)
     dp.callback_query.middleware(CallbackAnswerMiddleware())
     dp.include_routers(*get_routers())

@@ -84,7 +84,7 @@ def guess_locale(language_code: str | None, default: str = "ru") -> str:
 
 
 class ProfileI18nMiddleware(I18nMiddleware):
-    """Locale from the stored profile (loaded by ``UserMiddleware``), else Telegram's hint."""
+    """Locale from the stored profile (loaded by ``UpdateMiddleware``), else Telegram's hint."""
 
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
         profile = data.get("user")

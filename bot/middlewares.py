@@ -1,8 +1,10 @@
-"""Update middlewares: one DB session, the caller's profile and role, and the single error path.
+"""Update middleware: one DB session, the caller's profile and role, and the single error path.
 
-Order on ``dp.update`` (outer): DbSession → User → Errors; the i18n middleware then runs on each
-event observer. Commit policy: the session middleware commits once after a handler returns;
-handlers that announce "saved" commit themselves before sending the confirmation.
+``UpdateMiddleware`` is the outer middleware of ``dp.update``; the i18n middleware then runs on
+each event observer. Commit policy: the session is committed once after a handler returns;
+handlers that announce "saved" commit themselves before sending the confirmation. The Bot's
+request middleware gives an update's connection back to the pool before each request to Telegram
+when the database holds nothing of it.
 """
 
 from __future__ import annotations
@@ -45,34 +47,6 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 _update_session: ContextVar[AsyncSession | None] = ContextVar("update_session", default=None)
 
 
-class DbSessionMiddleware(BaseMiddleware):
-    def __init__(self, session_pool: async_sessionmaker[AsyncSession]) -> None:
-        self.session_pool = session_pool
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        try:
-            async with self.session_pool() as session:
-                data["session"] = session
-                token = _update_session.set(session)
-                try:
-                    result = await handler(event, data)
-                finally:
-                    _update_session.reset(token)
-                if needs_commit(session):  # not when it was all given back before a request
-                    await session.commit()
-                return result
-        except (SQLAlchemyError, OSError):
-            # Handlers' errors are answered inside (ErrorsMiddleware); what reaches here failed
-            # while loading the profile, committing or closing: the database is unreachable for
-            # the moment. Log it and apologise like any other error; the next update retries.
-            logger.exception("Database unavailable while processing update %s", _update_id(event))
-            i18n = data.get("i18n")
-            if isinstance(i18n, I18n):
-                errors = ErrorsMiddleware(i18n)
-                await errors._apologise(event, data, errors._locale(data))
-            return None
-
-
 class ReleaseConnectionBeforeRequest(BaseRequestMiddleware):
     """Before the bot talks to Telegram for an update, the update's database connection goes back
     to the pool if nothing of the update is in the database's hands (it only read, or it has
@@ -100,46 +74,67 @@ def prepare_bot(bot: Bot) -> Bot:
     return bot
 
 
-class UserMiddleware(BaseMiddleware):
-    """Loads (or creates) the caller's profile once per update and works out the admin role."""
+class UpdateMiddleware(BaseMiddleware):
+    """Everything an update needs before its handler, in one layer (each middleware layer of
+    aiogram costs a few microseconds on every update): a database session, the caller's
+    profile and admin role, and the single error path.
 
-    def __init__(self, settings: Settings) -> None:
+    - The session is committed once after the handler returns, unless nothing is held or
+      pending (all of it given back before a request to Telegram: ReleaseConnectionBeforeRequest).
+    - The profile is loaded (or created) once per update; the admin role is the profile's or
+      ``ADMIN_IDS``.
+    - A handler's exception is logged with its traceback, the session rolled back, and the user
+      gets a translated apology; so does a failure to load the profile or to commit (the
+      database unreachable for the moment): the next update retries.
+    """
+
+    def __init__(
+        self, session_pool: async_sessionmaker[AsyncSession], settings: Settings, i18n: I18n
+    ) -> None:
+        self.session_pool = session_pool
         self.settings = settings
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        tg_user: TgUser | None = data.get("event_from_user")
-        data["user"] = None
-        data["is_admin"] = False
-        if tg_user is not None and not tg_user.is_bot:
-            session: AsyncSession = data["session"]
-            user = await get_or_create_user(
-                session, tg_user.id, tg_user.full_name, tg_user.username
-            )
-            chat = data.get("event_chat")
-            if not user.reachable and chat is not None and chat.type == "private":
-                # They write to the bot again (unblocked it): deliveries may resume.
-                user.reachable = True
-            data["user"] = user
-            data["is_admin"] = user.is_admin or tg_user.id in self.settings.admin_ids
-        return await handler(event, data)
-
-
-class ErrorsMiddleware(BaseMiddleware):
-    """Logs any exception with its traceback and answers with a translated apology."""
-
-    def __init__(self, i18n: I18n) -> None:
         self.i18n = i18n
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        try:
+            async with self.session_pool() as session:
+                data["session"] = session
+                token = _update_session.set(session)
+                try:
+                    await self._load_user(session, data)
+                    result = await self._handle(handler, event, data)
+                finally:
+                    _update_session.reset(token)
+                if needs_commit(session):
+                    await session.commit()
+                return result
+        except (SQLAlchemyError, OSError):
+            logger.exception("Database unavailable while processing update %s", _update_id(event))
+            await self._apologise(event, data, self._locale(data))
+            return None
+
+    async def _load_user(self, session: AsyncSession, data: dict[str, Any]) -> None:
+        tg_user: TgUser | None = data.get("event_from_user")
+        data["user"] = None
+        data["is_admin"] = False
+        if tg_user is None or tg_user.is_bot:
+            return
+        user = await get_or_create_user(session, tg_user.id, tg_user.full_name, tg_user.username)
+        chat = data.get("event_chat")
+        if not user.reachable and chat is not None and chat.type == "private":
+            # They write to the bot again (unblocked it): deliveries may resume.
+            user.reachable = True
+        data["user"] = user
+        data["is_admin"] = user.is_admin or tg_user.id in self.settings.admin_ids
+
+    async def _handle(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         try:
             return await handler(event, data)
         except Exception:
             logger.exception("Unhandled error while processing update %s", _update_id(event))
             # Read the locale before the rollback expires the profile (a lazy load would need IO).
             locale = self._locale(data)
-            session: AsyncSession | None = data.get("session")
-            if session is not None:
-                await session.rollback()
+            await data["session"].rollback()
             await self._apologise(event, data, locale)
             return None
 

@@ -101,7 +101,7 @@ router: Final[Router] = Router(name=__name__)
 
 
 class IsAdmin(Filter):
-    """The caller is an admin (worked out per update by ``UserMiddleware``)."""
+    """The caller is an admin (worked out per update by ``UpdateMiddleware``)."""
 
     async def __call__(self, event: TelegramObject, is_admin: bool = False) -> bool:
         return is_admin
