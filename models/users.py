@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, select
+from sqlalchemy import BigInteger, bindparam, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, make_transient_to_detached
@@ -43,6 +43,7 @@ class ProfileCache(PoolCache[int, dict[str, Any]]):
 
 
 _COLUMNS = tuple(column.key for column in User.__mapper__.column_attrs)
+_USER_CLASS = User.__mapper__.class_manager
 
 
 def profile_cache(session: AsyncSession | Session) -> ProfileCache | None:
@@ -56,7 +57,10 @@ async def load_profile(session: AsyncSession, tg_id: int) -> User | None:
     cache = profile_cache(session)
     values = cache.get(tg_id) if cache is not None else None
     if values is not None:
-        cached = User(**values)
+        # A row as a query would load it: the values set without change events (a third of the
+        # cost of ``User(**values)``), then given its identity.
+        cached = _USER_CLASS.new_instance()
+        inspect(cached).dict.update(values)
         make_transient_to_detached(cached)
         session.add(cached)
         return cached
