@@ -64,9 +64,9 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int | None = None)
         if parsed.get_driver_name() == "aiosqlite":
             kwargs["module"] = sqlite_async.dbapi()  # one thread hand-off per statement
     else:
-        kwargs.update(
-            pool_size=pool_size or POOL_SIZE.get(backend, 20), max_overflow=0, pool_pre_ping=True
-        )
+        # No pre-ping: a connection the server ended is replaced when first used
+        # (models/pg_async.LazyBeginConnection), without a round trip before every use.
+        kwargs.update(pool_size=pool_size or POOL_SIZE.get(backend, 20), max_overflow=0)
     engine = create_async_engine(url, **kwargs)
     if backend == "sqlite":
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)

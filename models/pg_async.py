@@ -1,13 +1,7 @@
-"""PostgreSQL over asyncpg: a connection check of one round trip, and no transaction for reads.
+"""PostgreSQL over asyncpg: no transaction for reads, and no check before each use of a connection.
 
-Two round trips of a typical update are saved here (``python -m bench`` measures them):
+Round trips of a typical update saved here (``python -m bench`` measures them):
 
-- **Pre-ping.** ``pool_pre_ping`` checks each connection as it leaves the pool (a PostgreSQL
-  restart must not cost a user an error). SQLAlchemy's asyncpg dialect checks with three round
-  trips (``BEGIN``, ``;``, ``ROLLBACK``: a transaction for pgbouncer's transaction mode and
-  asyncpg's prepared statements). ``Connection.execute("SELECT 1")`` without arguments uses
-  PostgreSQL's simple query protocol, no prepared statement, so one round trip does the same
-  check, behind pgbouncer too.
 - **Transactions begin at the first write.** The dialect sends ``BEGIN`` before the first
   statement of every transaction and ``COMMIT`` at its end, so an update that only reads (a
   card, a search, a form step) paid two round trips for a transaction that protected nothing:
@@ -20,6 +14,14 @@ Two round trips of a typical update are saved here (``python -m bench`` measures
   ``sqlite3`` module does for SQLite. Where the server's default isolation is stricter
   (``REPEATABLE READ``, ``SERIALIZABLE``: a snapshot for the whole transaction) or a connection
   is given an isolation level, every statement runs in the transaction as SQLAlchemy does.
+- **No pre-ping.** A PostgreSQL restart must not cost a user an error; the pool's pre-ping
+  guarded against it with a round trip before every use of a pooled connection. Here a statement
+  sent while no transaction is open, on a connection the server has ended, is sent again on a
+  new connection (:meth:`LazyBeginConnection.replay_if_lost`): nothing of the session was on the
+  server, so nothing is lost or done twice. Inside a transaction the error is raised as before
+  (the pool then replaces the connection), since its earlier statements died with it.
+  :meth:`KezdesuPGDialect.do_ping` stays a one-round-trip check (``SELECT 1`` over the simple
+  query protocol, fine behind pgbouncer) for an engine created with ``pool_pre_ping=True``.
 
 :func:`register` makes this the dialect of ``postgresql+asyncpg://`` URLs in this process
 (``models.db`` calls it); everything else is SQLAlchemy's asyncpg dialect.
@@ -28,8 +30,10 @@ Two round trips of a typical update are saved here (``python -m bench`` measures
 from __future__ import annotations
 
 import functools
+import logging
 import re
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import asyncpg
 from sqlalchemy.dialects import registry
@@ -40,6 +44,9 @@ from sqlalchemy.dialects.postgresql.asyncpg import (
     PGDialect_asyncpg,
 )
 from sqlalchemy.util.concurrency import await_
+
+logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _SELECT = re.compile(r"\s*\(*\s*SELECT\b", re.IGNORECASE)
 # What makes a SELECT more than a read: row locks, and functions scoped to the transaction.
@@ -76,10 +83,57 @@ class LazyBeginCursor(AsyncAdapt_asyncpg_cursor):
         finally:
             connection.isolation_level = level
 
+    def execute(self, operation: Any, parameters: Any = None) -> None:
+        connection = self._adapt_connection
+        assert isinstance(connection, LazyBeginConnection)
+        connection.replay_if_lost(
+            lambda: AsyncAdapt_asyncpg_cursor.execute(self, operation, parameters)
+        )
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
+        connection = self._adapt_connection
+        assert isinstance(connection, LazyBeginConnection)
+        return connection.replay_if_lost(
+            lambda: AsyncAdapt_asyncpg_cursor.executemany(self, operation, seq_of_parameters)
+        )
+
 
 class LazyBeginConnection(AsyncAdapt_asyncpg_connection):
-    __slots__ = ()
+    """A connection that begins transactions lazily and, when the server has ended it (a restart,
+    ``pg_terminate_backend``), opens a new one and sends the statement again, provided no
+    transaction was open: then nothing of this session was on the server to lose. This replaces
+    the pool's pre-ping, a round trip before every use of a pooled connection."""
+
+    __slots__ = ("_reopen", "_setup")
     _cursor_cls = LazyBeginCursor
+    _reopen: Callable[[], Awaitable[Any]]  # a new driver connection, as the first was made
+    _setup: Callable[[Any], None] | None
+
+    def replay_if_lost(self, run: Callable[[], _T]) -> _T:
+        fresh = self._transaction is None
+        try:
+            return run()
+        except self.dbapi.Error as error:
+            if not (fresh and self._lost(error)):
+                raise
+        logger.info("PostgreSQL ended the connection; reconnecting and sending the statement again")
+        self._reconnect()
+        return run()
+
+    def _lost(self, error: BaseException) -> bool:
+        cause = error.__cause__
+        return self._connection.is_closed() or isinstance(
+            cause, asyncpg.InternalClientError | asyncpg.ConnectionDoesNotExistError | OSError
+        )
+
+    def _reconnect(self) -> None:
+        self._connection.terminate()
+        self._connection = await_(self._reopen())
+        self._transaction = None
+        if self._prepared_statement_cache is not None:
+            self._prepared_statement_cache.clear()
+        if self._setup is not None:
+            self._setup(self)  # the dialect's own set-up of a new connection (type codecs)
 
 
 class LazyBeginDBAPI(AsyncAdapt_asyncpg_dbapi):
@@ -94,7 +148,7 @@ class LazyBeginDBAPI(AsyncAdapt_asyncpg_dbapi):
         creator_fn = kw.pop("async_creator_fn", self.asyncpg.connect)
         cache_size = kw.pop("prepared_statement_cache_size", 100)
         name_func = kw.pop("prepared_statement_name_func", None)
-        return await_(
+        connection = await_(
             LazyBeginConnection.create(
                 self,
                 creator_fn(*arg, **kw),
@@ -102,6 +156,9 @@ class LazyBeginDBAPI(AsyncAdapt_asyncpg_dbapi):
                 prepared_statement_name_func=name_func,
             )
         )
+        connection._reopen = lambda: creator_fn(*arg, **kw)
+        connection._setup = None  # given by the dialect's on_connect
+        return connection
 
 
 class KezdesuPGDialect(PGDialect_asyncpg):
@@ -110,6 +167,17 @@ class KezdesuPGDialect(PGDialect_asyncpg):
     @classmethod
     def import_dbapi(cls) -> LazyBeginDBAPI:  # type: ignore[override]
         return LazyBeginDBAPI(asyncpg)
+
+    def on_connect(self) -> Callable[[Any], None] | None:
+        setup = super().on_connect()
+
+        def connect(dbapi_connection: Any) -> None:
+            if isinstance(dbapi_connection, LazyBeginConnection):
+                dbapi_connection._setup = setup  # run again on a reconnected connection
+            if setup is not None:
+                setup(dbapi_connection)
+
+        return connect
 
     def initialize(self, connection: Any) -> None:
         super().initialize(connection)

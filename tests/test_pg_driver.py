@@ -136,3 +136,59 @@ async def test_errors_outside_a_transaction_leave_the_connection_usable(pg: Asyn
             await connection.execute(text("SELECT 1 / 0"))
         await connection.rollback()
         assert (await connection.execute(text("SELECT 2"))).scalar_one() == 2
+
+
+async def _backend_pid(connection: AsyncConnection) -> int:
+    return int((await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+
+async def _terminate(engine: AsyncEngine, pid: int) -> None:
+    async with engine.connect() as admin:
+        await admin.execute(text("SELECT pg_terminate_backend(:pid, 2000)"), {"pid": pid})
+
+
+async def test_a_connection_the_server_ended_is_replaced_at_its_next_read(
+    pg: AsyncEngine,
+) -> None:
+    """No pre-ping: the read is sent, fails on the closed connection, and is sent again on a new
+    one, since no transaction was open. Nobody sees an error."""
+    async with pg.connect() as connection:
+        first = await _backend_pid(connection)
+    await _terminate(pg, first)
+    async with pg.connect() as connection:
+        rows = (await connection.execute(select(District.id))).all()
+        assert len(rows) == 8
+        assert await _backend_pid(connection) != first
+
+
+async def test_a_first_write_on_an_ended_connection_is_sent_again_once(pg: AsyncEngine) -> None:
+    before = await _orders(pg)
+    async with pg.connect() as connection:
+        first = await _backend_pid(connection)
+    await _terminate(pg, first)
+    async with pg.connect() as connection:
+        await connection.execute(update(District).values(order=District.order + 1000))
+        await connection.commit()
+    assert await _orders(pg) == [order + 1000 for order in before]  # once, not twice
+
+
+async def test_a_connection_ended_inside_a_transaction_is_an_error_not_a_replay(
+    pg: AsyncEngine,
+) -> None:
+    """After a write the transaction was on the server: sending the rest again on a new
+    connection would lose the write, so the error is raised and nothing is committed."""
+    before = await _orders(pg)
+    async with pg.connect() as connection:
+        await connection.execute(update(District).values(order=District.order + 1000))
+        pid = await _backend_pid(connection)
+        await _terminate(pg, pid)
+        with pytest.raises(Exception, match="connection"):
+            await connection.execute(select(District.id))
+        await connection.rollback()
+    assert await _orders(pg) == before
+
+
+async def _orders(engine: AsyncEngine) -> list[int]:
+    async with engine.connect() as connection:
+        result = await connection.execute(select(District.order).order_by(District.id))
+        return list(result.scalars())
