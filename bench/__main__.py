@@ -131,7 +131,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--backends", type=lambda s: s.split(","), default=["sqlite", "postgresql"])
     parser.add_argument("--skip", type=lambda s: s.split(","), default=[], help=",".join(SECTIONS))
     parser.add_argument("--updates", type=int, default=600, help="updates per timed round")
-    parser.add_argument("--rounds", type=int, default=3, help="timed rounds (the best counts)")
+    parser.add_argument("--rounds", type=int, default=5, help="timed rounds")
     parser.add_argument(
         "--concurrency", type=int, default=16, help="throughput: updates in flight at once"
     )

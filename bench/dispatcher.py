@@ -18,7 +18,10 @@ equal parts:
 
 The baseline is an aiogram echo bot fed the very same updates through the same harness: a bare
 ``Dispatcher`` whose handlers answer each message with its text and each button with a message.
-Throughput is reported as a ratio to it, latency as p50/p99 with the echo's p50 beside it.
+Throughput is reported as a ratio to it, latency as p50/p99 with the echo's p50 beside it. The
+two sides take turns (``BLOCK`` updates one at a time, twice that many in flight); the ratio is
+given over all updates and as the median of the turns' ratios with its quartiles, the figure a
+noisy neighbour's burst on one side of one turn moves least.
 """
 
 from __future__ import annotations
@@ -283,6 +286,10 @@ class Comparison:
     full_concurrent: Run = field(default_factory=Run)  # ``width`` in flight: throughput
     echo_concurrent: Run = field(default_factory=Run)
     cold: Run = field(default_factory=Run)  # each update with the pool's caches emptied first
+    # The ratio of each turn (an echo block, then the same number of updates through the bot):
+    # their median shrugs off a noisy neighbour's burst that lands on one side of one turn.
+    turns_concurrent: list[float] = field(default_factory=list)
+    turns_sequential: list[float] = field(default_factory=list)
 
     @property
     def ratio(self) -> float:
@@ -297,9 +304,11 @@ class Comparison:
         out = [
             f"  throughput ({self.backend}, {self.width} updates in flight as aiogram runs them): "
             f"full dispatcher {self.full_concurrent.rate:,.0f} updates/s, echo bot "
-            f"{self.echo_concurrent.rate:,.0f} updates/s → ratio {self.ratio:.3f}",
+            f"{self.echo_concurrent.rate:,.0f} updates/s → ratio {self.ratio:.3f}"
+            f"{_turns(self.turns_concurrent)}",
             f"  one update at a time: full dispatcher {self.full.rate:,.0f} updates/s, echo bot "
-            f"{self.echo.rate:,.0f} updates/s → ratio {self.sequential_ratio:.3f}; latency:",
+            f"{self.echo.rate:,.0f} updates/s → ratio {self.sequential_ratio:.3f}"
+            f"{_turns(self.turns_sequential)}; latency:",
         ]
         echo_p50 = statistics.median(self.echo.times()) * 1000
         for kind in KINDS:
@@ -331,6 +340,13 @@ class Comparison:
 
 def _ratio(full: Run, echo: Run) -> float:
     return full.rate / echo.rate if echo.rate else 0.0
+
+
+def _turns(ratios: list[float]) -> str:
+    if len(ratios) < 4:
+        return ""
+    low, median, high = statistics.quantiles(ratios, n=4)
+    return f" (median of {len(ratios)} turns {median:.3f}, quartiles {low:.3f}–{high:.3f})"
 
 
 async def compare(
@@ -367,20 +383,30 @@ async def compare(
     await concurrently(full.actions(120), width)
     await concurrently(echo.actions(120), width)
     full_seq, echo_seq, full_con, echo_con = Run(), Run(), Run(), Run()
+    turns_seq: list[float] = []
+    turns_con: list[float] = []
     for _ in range(rounds):
         for start in range(0, updates, BLOCK):
             size = min(BLOCK, updates - start)
-            echo_seq.add(await timed(echo.actions(size)))
-            full_seq.add(await timed(full.actions(size)))
-        for start in range(0, updates, BLOCK * 4):
-            size = min(BLOCK * 4, updates - start)
-            echo_con.add(await concurrently(echo.actions(size), width))
-            full_con.add(await concurrently(full.actions(size), width))
+            echo_turn = await timed(echo.actions(size))
+            full_turn = await timed(full.actions(size))
+            echo_seq.add(echo_turn)
+            full_seq.add(full_turn)
+            turns_seq.append(_ratio(full_turn, echo_turn))
+        for start in range(0, updates, BLOCK * 2):
+            size = min(BLOCK * 2, updates - start)
+            echo_turn = await concurrently(echo.actions(size), width)
+            full_turn = await concurrently(full.actions(size), width)
+            echo_con.add(echo_turn)
+            full_con.add(full_turn)
+            turns_con.append(_ratio(full_turn, echo_turn))
         _trim(full_bot)
         _trim(echo_bot)
     cold = await timed([_cold(pool, action) for action in full.actions(updates // 2)])
     _trim(full_bot)
-    return Comparison(backend, full_seq, echo_seq, opened, width, full_con, echo_con, cold)
+    return Comparison(
+        backend, full_seq, echo_seq, opened, width, full_con, echo_con, cold, turns_con, turns_seq
+    )
 
 
 def _cold(pool: async_sessionmaker[AsyncSession], action: Action) -> Action:
