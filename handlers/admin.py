@@ -230,7 +230,7 @@ def panel_text() -> str:
 
 
 @router.message(Command("admin"))
-@router.message(StateFilter(None), MenuButton(MenuItem.ADMIN))
+@router.message(MenuButton(MenuItem.ADMIN), StateFilter(None))
 async def open_panel(message: Message, state: FSMContext) -> None:
     await state.clear()
     await message.answer(panel_text(), reply_markup=panel_keyboard())

@@ -153,8 +153,8 @@ async def _show_settings(
         await message.answer(text, reply_markup=markup)
 
 
-@router.message(StateFilter(None), Command("settings"))
-@router.message(StateFilter(None), MenuButton(MenuItem.SETTINGS))
+@router.message(Command("settings"), StateFilter(None))
+@router.message(MenuButton(MenuItem.SETTINGS), StateFilter(None))
 async def show_settings(message: Message, session: AsyncSession, user: User) -> None:
     await _show_settings(message, session, user, edit=False)
 
@@ -194,7 +194,7 @@ async def settings_action(
 
 
 @router.message(Command("help"))
-@router.message(StateFilter(None), MenuButton(MenuItem.HELP))
+@router.message(MenuButton(MenuItem.HELP), StateFilter(None))
 async def show_help(message: Message) -> None:
     await message.answer(
         _(
@@ -215,7 +215,7 @@ async def show_help(message: Message) -> None:
     )
 
 
-@router.message(StateFilter(None), Command("menu"))
+@router.message(Command("menu"), StateFilter(None))
 async def show_menu(message: Message, session: AsyncSession, user: User, is_admin: bool) -> None:
     await send_main_menu(message, session, user, is_admin, _("Main menu:"))
 

@@ -547,7 +547,7 @@ async def _measures_page(
 
 
 @router.message(StateFilter(None), F.chat.type == "private", MenuButton(MenuItem.OUR_MEASURES))
-@router.message(StateFilter(None), Command("measures"))
+@router.message(Command("measures"), StateFilter(None))
 async def our_measures(
     message: Message, session: AsyncSession, user: User | None, i18n: I18n
 ) -> None:
@@ -1321,7 +1321,7 @@ async def dispute_invalid(message: Message) -> None:
 # --- the question inbox -----------------------------------------------------------------------
 
 
-@router.message(StateFilter(None), Command("inbox"))
+@router.message(Command("inbox"), StateFilter(None))
 async def inbox_command(
     message: Message, session: AsyncSession, user: User | None, i18n: I18n
 ) -> None:

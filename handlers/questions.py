@@ -354,8 +354,8 @@ async def begin_form(
 # --- entries -----------------------------------------------------------------------------------
 
 
-@router.message(StateFilter(None), Command("ask"))
-@router.message(StateFilter(None), MenuButton(MenuItem.ASK))
+@router.message(Command("ask"), StateFilter(None))
+@router.message(MenuButton(MenuItem.ASK), StateFilter(None))
 async def ask_question(
     message: Message,
     state: FSMContext,
@@ -422,7 +422,7 @@ async def _next_meeting_card(
     return "\n".join(lines), markup
 
 
-@router.message(StateFilter(None), MenuButton(MenuItem.NEXT_MEETING))
+@router.message(MenuButton(MenuItem.NEXT_MEETING), StateFilter(None))
 async def show_next_meeting(
     message: Message, session: AsyncSession, user: User, i18n: I18n
 ) -> None:
@@ -548,8 +548,8 @@ async def _my_questions_page(
     return text, markup
 
 
-@router.message(StateFilter(None), Command("myquestions"))
-@router.message(StateFilter(None), MenuButton(MenuItem.MY_QUESTIONS))
+@router.message(Command("myquestions"), StateFilter(None))
+@router.message(MenuButton(MenuItem.MY_QUESTIONS), StateFilter(None))
 async def show_my_questions(
     message: Message, session: AsyncSession, user: User, i18n: I18n
 ) -> None:
@@ -729,7 +729,7 @@ async def show_my_data(message: Message, session: AsyncSession, user: User, i18n
     await message.answer("\n".join(lines))
 
 
-@router.message(StateFilter(None), Command("forget"))
+@router.message(Command("forget"), StateFilter(None))
 async def ask_forget(message: Message, state: FSMContext) -> None:
     await state.set_state(ForgetForm.confirm)
     await message.answer(

@@ -116,8 +116,8 @@ MEASURE_GONE = N_("This commitment no longer exists. Please open the list again.
 # --- browse ------------------------------------------------------------------------------------
 
 
-@router.message(StateFilter(None), MenuButton(MenuItem.COMMITMENTS))
-@router.message(StateFilter(None), Command("commitments"))
+@router.message(MenuButton(MenuItem.COMMITMENTS), StateFilter(None))
+@router.message(Command("commitments"), StateFilter(None))
 async def show_districts(message: Message, session: AsyncSession, user: User) -> None:
     summaries = await commitments.city_overview(session, local_today())
     text, markup = districts_view(summaries, user.district_id, _locale(user))
@@ -362,8 +362,8 @@ async def _following(session: AsyncSession, user: User, page: int) -> tuple[int,
     return data.page, following_view(data, _locale(user))
 
 
-@router.message(StateFilter(None), Command("following"))
-@router.message(StateFilter(None), MenuButton(MenuItem.FOLLOWING))
+@router.message(Command("following"), StateFilter(None))
+@router.message(MenuButton(MenuItem.FOLLOWING), StateFilter(None))
 async def show_following(message: Message, session: AsyncSession, user: User) -> None:
     _page, (text, markup) = await _following(session, user, 0)
     await message.answer(text, reply_markup=markup)
@@ -441,7 +441,7 @@ async def run_search(
     await message.answer(reply, reply_markup=markup)
 
 
-@router.message(StateFilter(None), Command("find", "search"))
+@router.message(Command("find", "search"), StateFilter(None))
 async def find_command(
     message: Message,
     command: CommandObject,
