@@ -9,6 +9,7 @@ when the database holds nothing of it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
@@ -43,8 +44,11 @@ APOLOGY = N_(
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
-# The update's database session, for the Bot's request middleware below.
-_update_session: ContextVar[AsyncSession | None] = ContextVar("update_session", default=None)
+# The update's database session and the task handling the update, for the Bot's request
+# middleware below (a task started from a handler inherits the variable, not the session).
+_update_session: ContextVar[tuple[AsyncSession, asyncio.Task[Any] | None] | None] = ContextVar(
+    "update_session", default=None
+)
 
 
 class ReleaseConnectionBeforeRequest(BaseRequestMiddleware):
@@ -61,9 +65,9 @@ class ReleaseConnectionBeforeRequest(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        session = _update_session.get()
-        if session is not None:
-            await release_idle_connection(session)
+        entry = _update_session.get()
+        if entry is not None and entry[1] is asyncio.current_task():
+            await release_idle_connection(entry[0])
         return await make_request(bot, method)
 
 
@@ -99,7 +103,7 @@ class UpdateMiddleware(BaseMiddleware):
         try:
             async with self.session_pool() as session:
                 data["session"] = session
-                token = _update_session.set(session)
+                token = _update_session.set((session, asyncio.current_task()))
                 try:
                     await self._load_user(session, data)
                     result = await self._handle(handler, event, data)
