@@ -165,7 +165,8 @@ _DUPLICATE = (
 
 async def find_duplicate(session: AsyncSession, author_id: int, text: str) -> SentQuestion | None:
     """The person's earlier question with the same text (ignoring rejected ones)."""
-    result = await session.execute(
+    connection = await session.connection()  # two columns: no ORM machinery needed
+    result = await connection.execute(
         _DUPLICATE, {"author_id": author_id, "text_hash": text_hash(text)}
     )
     row = result.first()
