@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import Integer, Select, and_, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -408,6 +408,18 @@ def names_columns(entity: Any) -> tuple[Any, ...]:
     )
 
 
+_Ts = TypeVarTuple("_Ts")
+
+
+def joined_to_district(statement: Select[*_Ts]) -> Select[*_Ts]:
+    """``statement`` on measures, joined to their problem issue, meeting and district."""
+    return (
+        statement.join(ProblemIssue, ProblemIssue.id == Measure.problem_id)
+        .join(Meeting, Meeting.id == ProblemIssue.meeting_id)
+        .join(District, District.id == Meeting.district_id)
+    )
+
+
 def card_names(values: Any) -> CardNames | None:
     """Names read by :func:`names_columns` after a code column; None for an outer join's miss."""
     return None if values[0] is None else CardNames(*values)
@@ -470,27 +482,26 @@ def _card_statement(with_permission: bool, with_page: bool) -> Select[*tuple[Any
     # The measure with everything it has once (the counts computed once), then one row per
     # responsible department (usually one or two), in their order.
     card = (
-        select(
-            *_CARD_MEASURE_COLUMNS,
-            District.code,
-            *names_columns(District),
-            author.code,
-            *names_columns(author),
-            ProblemIssue.number,
-            ProblemIssue.title,
-            Meeting.id,
-            Meeting.starts_at,
-            MeasureUpdate.id,
-            MeasureUpdate.created_at,
-            MeasureUpdate.kind,
-            MeasureUpdate.status,
-            MeasureUpdate.progress,
-            MeasureUpdate.comment,
-            *columns,
+        joined_to_district(
+            select(
+                *_CARD_MEASURE_COLUMNS,
+                District.code,
+                *names_columns(District),
+                author.code,
+                *names_columns(author),
+                ProblemIssue.number,
+                ProblemIssue.title,
+                Meeting.id,
+                Meeting.starts_at,
+                MeasureUpdate.id,
+                MeasureUpdate.created_at,
+                MeasureUpdate.kind,
+                MeasureUpdate.status,
+                MeasureUpdate.progress,
+                MeasureUpdate.comment,
+                *columns,
+            )
         )
-        .join(ProblemIssue, ProblemIssue.id == Measure.problem_id)
-        .join(Meeting, Meeting.id == ProblemIssue.meeting_id)
-        .join(District, District.id == Meeting.district_id)
         .outerjoin(MeasureUpdate, MeasureUpdate.id == latest_id)
         .outerjoin(author, author.id == MeasureUpdate.department_id)
         .where(Measure.id == measure_id)

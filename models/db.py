@@ -21,7 +21,7 @@ from models import pg_async, sqlite_async
 from models.search import SearchCache
 from models.users import ProfileCache
 
-pg_async.register()  # postgresql+asyncpg: a pre-ping of one round trip, not three
+pg_async.register()  # postgresql+asyncpg: transactions begin at the first write, no pre-ping
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 

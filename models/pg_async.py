@@ -20,8 +20,6 @@ Round trips of a typical update saved here (``python -m bench`` measures them):
   new connection (:meth:`LazyBeginConnection.replay_if_lost`): nothing of the session was on the
   server, so nothing is lost or done twice. Inside a transaction the error is raised as before
   (the pool then replaces the connection), since its earlier statements died with it.
-  :meth:`KezdesuPGDialect.do_ping` stays a one-round-trip check (``SELECT 1`` over the simple
-  query protocol, fine behind pgbouncer) for an engine created with ``pool_pre_ping=True``.
 
 :func:`register` makes this the dialect of ``postgresql+asyncpg://`` URLs in this process
 (``models.db`` calls it); everything else is SQLAlchemy's asyncpg dialect.
@@ -185,23 +183,6 @@ class KezdesuPGDialect(PGDialect_asyncpg):
         dbapi = self.loaded_dbapi
         if isinstance(dbapi, LazyBeginDBAPI):
             dbapi.lazy_begin = self.default_isolation_level == "READ COMMITTED"
-
-    def do_ping(self, dbapi_connection: Any) -> bool:
-        """True when the connection answers; False when the server ended it (the pool then
-        replaces it and every connection older than now); other errors are raised as the
-        dialect's own ping raises them."""
-        driver = dbapi_connection._connection
-        try:
-            await_(driver.execute("SELECT 1"))
-        except Exception as error:
-            # A server that ended the session (restart, pg_terminate_backend) shows either as a
-            # closed connection or, when its goodbye arrived before the close, as a protocol
-            # stuck in another operation.
-            if driver.is_closed() or isinstance(error, asyncpg.InternalClientError):
-                return False
-            dbapi_connection._handle_exception(error)  # translated like the dialect's ping
-            raise
-        return True
 
 
 def register() -> None:

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, aliased
 
 from bot.labels import effective_status
 from models.cache import PoolCache, pool_cache
-from models.commitments import MeasureRow, card_names, names_columns
+from models.commitments import MeasureRow, card_names, joined_to_district, names_columns
 from models.entities import (
     Department,
     District,
@@ -204,7 +204,7 @@ async def search_measures(
 
 # A page of results by id, built once: the columns of a list row (not whole measures, problems
 # and meetings: loading those as objects cost more than the query).
-_PAGE_ROWS = (
+_PAGE_ROWS = joined_to_district(
     select(
         Measure.id,
         Measure.text,
@@ -219,11 +219,7 @@ _PAGE_ROWS = (
         District.code,
         *names_columns(District),
     )
-    .join(ProblemIssue, ProblemIssue.id == Measure.problem_id)
-    .join(Meeting, Meeting.id == ProblemIssue.meeting_id)
-    .join(District, District.id == Meeting.district_id)
-    .where(Measure.id.in_(bindparam("ids", expanding=True)))
-)
+).where(Measure.id.in_(bindparam("ids", expanding=True)))
 
 
 def _row(
@@ -243,10 +239,7 @@ async def popular_measures(
         .subquery()
     )
     query = (
-        select(Measure, ProblemIssue, Meeting, District)
-        .join(ProblemIssue, ProblemIssue.id == Measure.problem_id)
-        .join(Meeting, Meeting.id == ProblemIssue.meeting_id)
-        .join(District, District.id == Meeting.district_id)
+        joined_to_district(select(Measure, ProblemIssue, Meeting, District))
         .outerjoin(followers, followers.c.measure_id == Measure.id)
         .order_by(
             case((Meeting.district_id == (district_id or -1), 0), else_=1),
