@@ -315,14 +315,16 @@ class RecordingSession(BaseSession):
         return True
 
 
-def make_bot(session: RecordingSession | None = None) -> Bot:
+def make_bot(session: RecordingSession | None = None, *, prepare: bool = True) -> Bot:
+    """A Bot over the recording session, prepared as ``bot.app.create_bot`` prepares the
+    production one (``prepare=False``: a plain aiogram Bot, as the benchmark's echo bot uses)."""
     bot = Bot(
         TOKEN,
         session=session or RecordingSession(),
         default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
     )
     bot._me = User(id=BOT_ID, is_bot=True, first_name="Kezdesu", username=BOT_USERNAME)
-    return prepare_bot(bot)  # as bot.app.create_bot does
+    return prepare_bot(bot) if prepare else bot
 
 
 _update_ids = itertools.count(1)
