@@ -56,7 +56,9 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int | None = None)
         if database and database != ":memory:":
             Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
             kwargs.update(pool_size=pool_size or POOL_SIZE["sqlite"], max_overflow=0)
-        kwargs["connect_args"] = {"timeout": 10}
+        # check_same_thread off: short reads run in the event loop's thread, everything else in
+        # aiosqlite's (models/sqlite_async.py); sqlite3 is serialized, so either is safe.
+        kwargs["connect_args"] = {"timeout": 10, "check_same_thread": False}
         # Every use goes through a SQLAlchemy Connection (sessions, engine.begin/connect), whose
         # close() already rolls back a transaction left open; after a commit there is nothing to
         # reset, and the pool's extra rollback would be one more aiosqlite thread hop per update.

@@ -1,10 +1,12 @@
-"""The SQLite adapter of ``models/sqlite_async.py``: one hand-off to aiosqlite's thread per
-statement, no ``COMMIT``/``ROLLBACK`` hand-off when nothing was written, and otherwise exactly
+"""The SQLite adapter of ``models/sqlite_async.py``: short reads in the event loop's thread, one
+hand-off to aiosqlite's thread per other statement, no ``COMMIT``/``ROLLBACK`` hand-off when
+nothing was written, and otherwise exactly
 the transactions of SQLAlchemy's own adapter (writes kept by a commit, dropped by a rollback,
 savepoints, errors translated)."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from models import sqlite_async
 from models.db import create_engine
 from models.sqlite_async import OneHopConnection
 
@@ -81,4 +84,66 @@ async def test_errors_are_translated_and_the_connection_goes_on(sqlite_engine: A
             await connection.execute(text("SELECT nothing FROM nowhere"))
         await connection.rollback()
         assert (await connection.execute(text("SELECT count(*) FROM t"))).scalar() == 0
+    await sqlite_engine.dispose()
+
+
+async def _thread_function(connection: object) -> None:
+    """``tid()`` in SQL: the thread that runs the statement."""
+    adapter = await _adapter(connection)
+    sqlite_connection = adapter._connection._conn  # the sqlite3.Connection
+    sqlite_connection.create_function("tid", 0, threading.get_ident)
+
+
+async def test_short_reads_run_in_the_loop_thread_and_writes_in_aiosqlites(
+    sqlite_engine: AsyncEngine,
+) -> None:
+    loop_thread = threading.get_ident()
+    async with sqlite_engine.connect() as connection:
+        await _thread_function(connection)
+        assert (await connection.execute(text("SELECT tid()"))).scalar() == loop_thread
+        await connection.execute(text("INSERT INTO t (v) SELECT tid()"))
+        written = (await connection.execute(text("SELECT v FROM t"))).scalar()
+        assert written is not None and int(written) != loop_thread  # aiosqlite's thread
+        adapter = await _adapter(connection)
+        assert adapter.in_transaction is True and adapter.thread_busy is False
+        await connection.rollback()
+        assert (await connection.execute(text("SELECT count(*) FROM t"))).scalar() == 0
+    await sqlite_engine.dispose()
+
+
+async def test_a_long_read_is_interrupted_in_the_loop_and_run_in_the_thread(
+    sqlite_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_async, "IN_LOOP_SECONDS", 0.0005)
+    count = (
+        "SELECT tid(), (SELECT count(*) FROM (WITH RECURSIVE c(x) AS "
+        "(SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000) SELECT x FROM c))"
+    )
+    loop_thread = threading.get_ident()
+    async with sqlite_engine.connect() as connection:
+        await _thread_function(connection)
+        await connection.execute(text("INSERT INTO t (v) VALUES ('inside')"))
+        thread, counted = (await connection.execute(text(count))).one()
+        assert counted == 300000 and thread != loop_thread
+        # The interrupted read ended that statement only: the transaction goes on.
+        assert (await connection.execute(text("SELECT tid()"))).scalar() == loop_thread
+        await connection.commit()
+    async with sqlite_engine.connect() as connection:
+        assert (await connection.execute(text("SELECT v FROM t"))).scalars().all() == ["inside"]
+    await sqlite_engine.dispose()
+
+
+async def test_no_read_in_the_loop_while_a_call_is_still_in_the_thread(
+    sqlite_engine: AsyncEngine,
+) -> None:
+    """A caller cancelled while its statement runs in the thread leaves the connection marked
+    busy until the thread is done; reads meanwhile queue behind it in the thread."""
+    loop_thread = threading.get_ident()
+    async with sqlite_engine.connect() as connection:
+        await _thread_function(connection)
+        adapter = await _adapter(connection)
+        adapter.thread_busy = True  # as a cancelled caller leaves it
+        thread = (await connection.execute(text("SELECT tid()"))).scalar()
+        assert thread != loop_thread and adapter.thread_busy is False
+        assert (await connection.execute(text("SELECT tid()"))).scalar() == loop_thread
     await sqlite_engine.dispose()
