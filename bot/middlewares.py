@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.i18n import N_, guess_locale
-from models.db import needs_commit, release_idle_connection
+from models.db import SessionShelf, needs_commit, release_idle_connection
 from models.users import get_or_create_user
 
 logger = logging.getLogger(__name__)
@@ -95,27 +95,34 @@ class UpdateMiddleware(BaseMiddleware):
     def __init__(
         self, session_pool: async_sessionmaker[AsyncSession], settings: Settings, i18n: I18n
     ) -> None:
-        self.session_pool = session_pool
+        self.sessions = SessionShelf(session_pool)
         self.settings = settings
         self.i18n = i18n
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        session = self.sessions.take()
+        failed = True
         try:
-            async with self.session_pool() as session:
-                data["session"] = session
-                token = _update_session.set((session, asyncio.current_task()))
-                try:
-                    await self._load_user(session, data)
-                    result = await self._handle(handler, event, data)
-                finally:
-                    _update_session.reset(token)
-                if needs_commit(session):
-                    await session.commit()
-                return result
+            data["session"] = session
+            token = _update_session.set((session, asyncio.current_task()))
+            try:
+                await self._load_user(session, data)
+                result = await self._handle(handler, event, data)
+            finally:
+                _update_session.reset(token)
+            if needs_commit(session):
+                await session.commit()
+            failed = False
+            return result
         except (SQLAlchemyError, OSError):
             logger.exception("Database unavailable while processing update %s", _update_id(event))
             await self._apologise(event, data, self._locale(data))
             return None
+        finally:
+            try:
+                await self.sessions.give_back(session, failed=failed)
+            except (SQLAlchemyError, OSError):
+                logger.exception("Could not close the session of update %s", _update_id(event))
 
     async def _load_user(self, session: AsyncSession, data: dict[str, Any]) -> None:
         tg_user: TgUser | None = data.get("event_from_user")

@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.callbacks import OpenMeasureCb
-from models.db import create_engine, create_session_pool, release_idle_connection
+from bot.middlewares import UpdateMiddleware
+from models.db import SessionShelf, create_engine, create_session_pool, release_idle_connection
 from models.entities import District, Follow, User
 from models.reference import ensure_reference_data
 from tests.conftest import onboard
@@ -123,3 +124,58 @@ async def test_updates_that_read_or_write_leave_no_connection_and_keep_their_wri
     session.expire_all()
     follows = await session.execute(select(func.count(Follow.id)))
     assert follows.scalar_one() == 1
+
+
+def _shelf(dp: Any) -> SessionShelf:
+    middleware = next(m for m in dp.update.outer_middleware if isinstance(m, UpdateMiddleware))
+    return middleware.sessions
+
+
+async def test_an_updates_session_is_kept_for_the_next_without_its_objects(
+    dp: Any, make_client: Any, session: AsyncSession, engine: AsyncEngine
+) -> None:
+    """After an update that holds nothing, its session is emptied and the next update takes it:
+    that one sees its own profile, language and data, nothing of the first one's."""
+    _meeting_id, ids = await make_meeting(session, measures=1, text="Сайран {n}")
+    await session.commit()
+    russian: BotClient = make_client(user_id=601, language_code="ru")
+    english: BotClient = make_client(user_id=602, language_code="en")
+    await onboard(russian, "ru")
+    await onboard(english, "en")
+    shelf = _shelf(dp)
+
+    card = last_message(await russian.press(OpenMeasureCb(id=ids[0]).pack()))
+    assert "Сайран 1" in card.text and "Следить" in " ".join(card.buttons)
+    assert len(shelf._idle) == 1
+    kept = shelf._idle[0]
+    assert len(kept.sync_session.identity_map) == 0 and not kept.sync_session.in_transaction()
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+    answer = await english.click(card, "Следить")  # the English resident's own button press
+    assert any("Unfollow" in b for m in answer for b in getattr(m, "buttons", []))
+    assert shelf._idle == [kept]  # the same session served it, and was kept again
+    session.expire_all()
+    follower = await session.execute(
+        select(User.tg_id)
+        .join(Follow, Follow.user_id == User.id)
+        .where(Follow.measure_id == ids[0])
+    )
+    assert follower.scalars().all() == [602]
+
+
+async def test_a_session_that_failed_or_holds_a_connection_is_closed_not_kept(
+    session_pool: async_sessionmaker[AsyncSession], engine: AsyncEngine
+) -> None:
+    shelf = SessionShelf(session_pool)
+    holding = shelf.take()
+    await holding.execute(select(District.id).limit(1))  # a connection taken and still held
+    assert engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+    await shelf.give_back(holding)
+    assert engine.pool.checkedout() == 0 and shelf._idle == []  # type: ignore[attr-defined]
+
+    failed = shelf.take()
+    await shelf.give_back(failed, failed=True)
+    assert shelf._idle == []
+    clean = shelf.take()
+    await shelf.give_back(clean)
+    assert shelf._idle == [clean] and shelf.take() is clean
