@@ -34,6 +34,7 @@ from models.entities import (
     User,
 )
 from models.permissions import may_update_measure_clause
+from models.reads import read_rows
 
 
 @dataclass
@@ -535,8 +536,8 @@ async def load_card(
     """
     statement = _card_statement(user is not None and not is_admin, per_page is not None)
     params = {"measure_id": measure_id, "user_id": user.id if user is not None else -1}
-    # Plain columns through the session's connection: no ORM objects to build.
-    rows = (await (await session.connection()).execute(statement, params)).all()
+    # Plain columns, no ORM objects to build (models/reads.py).
+    rows = await read_rows(session, statement, params)
     if not rows:
         return None
     found = tuple(rows[0])

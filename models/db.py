@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session
 
 from models import pg_async, sqlite_async
+from models.reads import LOOP_READER, held_connection
 from models.search import SearchCache
 from models.users import ProfileCache
 
@@ -95,15 +96,14 @@ def create_session_pool(
     (:class:`models.users.ProfileCache`) and one of search matches
     (:class:`models.search.SearchCache`), both emptied by their own writes; 0 seconds turns
     either off."""
-    return async_sessionmaker(
-        engine,
-        expire_on_commit=False,
-        autoflush=False,
-        info={
-            "profile_cache": ProfileCache(profile_cache_seconds),
-            "search_cache": SearchCache(search_cache_seconds),
-        },
-    )
+    info: dict[str, Any] = {
+        "profile_cache": ProfileCache(profile_cache_seconds),
+        "search_cache": SearchCache(search_cache_seconds),
+    }
+    reader = sqlite_async.loop_reader(engine)
+    if reader is not None:
+        info[LOOP_READER] = reader  # models/reads.read_rows
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info)
 
 
 def alembic_config() -> Config:
@@ -135,17 +135,6 @@ def driver_transaction_open(dbapi_connection: Any) -> bool:
     return True
 
 
-def _held_connection(session: Session) -> Connection | None:
-    """The connection the session's transaction holds, if any (without taking one)."""
-    transaction = session.get_transaction()
-    if transaction is None:
-        return None
-    # SessionTransaction._connections: bind -> (Connection, Transaction, ...); no public view.
-    for entry in transaction._connections.values():
-        return entry[0]
-    return None
-
-
 def _pending(session: Session | AsyncSession) -> bool:
     return bool(session.new or session.dirty or session.deleted)
 
@@ -156,7 +145,7 @@ async def release_idle_connection(session: AsyncSession) -> bool:
     nothing to write. The session stays usable: its objects stay loaded, and a later statement
     takes a connection again. Returns whether it released one."""
     sync = session.sync_session
-    held = _held_connection(sync)
+    held = held_connection(sync)
     if held is None or sync.in_nested_transaction() or _pending(sync):
         return False
     if driver_transaction_open(held.connection.dbapi_connection):
@@ -187,7 +176,7 @@ class SessionShelf:
 
     async def give_back(self, session: AsyncSession, *, failed: bool = False) -> None:
         sync = session.sync_session
-        if failed or _held_connection(sync) is not None or len(self._idle) >= self.keep:
+        if failed or held_connection(sync) is not None or len(self._idle) >= self.keep:
             await session.close()
             return
         # Nothing to end in the database: closing only forgets the objects and the transaction
@@ -199,4 +188,4 @@ class SessionShelf:
 def needs_commit(session: AsyncSession) -> bool:
     """Whether committing would do anything: changes waiting to be written, or a connection
     (and what the database holds for it) to end."""
-    return _pending(session) or _held_connection(session.sync_session) is not None
+    return _pending(session) or held_connection(session.sync_session) is not None

@@ -32,6 +32,7 @@ from models.entities import (
     QuestionSupport,
     User,
 )
+from models.reads import read_rows
 from models.text import fold, truncate
 from scheduler.queue import enqueue
 
@@ -165,12 +166,11 @@ _DUPLICATE = (
 
 async def find_duplicate(session: AsyncSession, author_id: int, text: str) -> SentQuestion | None:
     """The person's earlier question with the same text (ignoring rejected ones)."""
-    connection = await session.connection()  # two columns: no ORM machinery needed
-    result = await connection.execute(
-        _DUPLICATE, {"author_id": author_id, "text_hash": text_hash(text)}
+    # Two columns: no ORM machinery needed (models/reads.py).
+    rows = await read_rows(
+        session, _DUPLICATE, {"author_id": author_id, "text_hash": text_hash(text)}
     )
-    row = result.first()
-    return SentQuestion(row.id, row.ref) if row is not None else None
+    return SentQuestion(rows[0].id, rows[0].ref) if rows else None
 
 
 async def _next_ref_number(session: AsyncSession, code: str) -> int:

@@ -40,6 +40,7 @@ from models.entities import (
     Meeting,
     ProblemIssue,
 )
+from models.reads import read_rows
 from models.text import like_escape, search_terms
 
 
@@ -180,8 +181,8 @@ async def search_measures(
         return SearchPage(terms, [], 0, 0, 0)
     page = min(max(page, 0), (total - 1) // per_page)
     page_ids = ordered[page * per_page : (page + 1) * per_page]
-    # Plain columns through the session's connection: no ORM objects to build.
-    result = await (await session.connection()).execute(_PAGE_ROWS, {"ids": page_ids})
+    # Plain columns, no ORM objects to build (models/reads.py).
+    found_rows = await read_rows(session, _PAGE_ROWS, {"ids": page_ids})
     loaded = {
         row[0]: MeasureRow(
             id=row[0],
@@ -196,7 +197,7 @@ async def search_measures(
             district_id=row[9],
             district=card_names(row[10:]),
         )
-        for row in result.all()
+        for row in found_rows
     }
     rows = [loaded[i] for i in page_ids if i in loaded]  # one may be gone
     return SearchPage(terms, rows, total, in_district, page)

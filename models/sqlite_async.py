@@ -37,16 +37,22 @@ from __future__ import annotations
 import collections
 import sqlite3
 import time
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import aiosqlite
+from sqlalchemy import Executable, Row, StaticPool, event
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_connection
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
 )
+from sqlalchemy.engine import URL
+from sqlalchemy.engine import Connection as SyncConnection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
 
@@ -84,24 +90,37 @@ class _Interrupted(Exception):
     """The read ran out of its time in the loop (it goes to the thread)."""
 
 
+class Deadline:
+    """While entered, SQLite interrupts the connection's statement once ``seconds`` have passed
+    (``expired`` then tells that the error was this interruption)."""
+
+    __slots__ = ("connection", "deadline", "expired")
+
+    def __init__(self, connection: sqlite3.Connection, seconds: float) -> None:
+        self.connection = connection
+        self.deadline = time.perf_counter() + seconds
+        self.expired = False
+
+    def _past(self) -> bool:
+        self.expired = time.perf_counter() > self.deadline
+        return self.expired
+
+    def __enter__(self) -> Deadline:
+        self.connection.set_progress_handler(self._past, _PROGRESS_STEPS)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.connection.set_progress_handler(None, 0)
+
+
 def _run_in_loop(connection: sqlite3.Connection, operation: str, parameters: Any) -> Outcome:
-    deadline = time.perf_counter() + IN_LOOP_SECONDS
-    expired = False
-
-    def past_deadline() -> bool:
-        nonlocal expired
-        expired = time.perf_counter() > deadline
-        return expired
-
-    connection.set_progress_handler(past_deadline, _PROGRESS_STEPS)
-    try:
-        return _run(connection, operation, parameters, False)
-    except sqlite3.OperationalError:
-        if expired:
-            raise _Interrupted from None
-        raise
-    finally:
-        connection.set_progress_handler(None, 0)
+    with Deadline(connection, IN_LOOP_SECONDS) as deadline:
+        try:
+            return _run(connection, operation, parameters, False)
+        except sqlite3.OperationalError:
+            if deadline.expired:
+                raise _Interrupted from None
+            raise
 
 
 def _marking_idle(adapt: OneHopConnection, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -233,3 +252,67 @@ class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
 
 def dbapi() -> OneHopDBAPI:
     return OneHopDBAPI(aiosqlite, sqlite3)
+
+
+class LoopReader:
+    """Reads of a SQLite database file in the event loop's thread, through SQLAlchemy Core on a
+    read-only ``sqlite3`` connection of the process's own (no pool, no session, no greenlet).
+
+    For the few statements every resident's update runs (``models.reads.read_rows``): taking a
+    connection from the pool through the session and giving it back cost more than the read
+    (``python -m bench``). The connection is in autocommit mode, so each statement sees what is
+    committed when it starts, as a read through a session that has not written does. It
+    waits for no lock (``timeout=0``; in WAL mode a reader has none to wait for) and runs at
+    most :data:`IN_LOOP_SECONDS`: a read that is interrupted, or fails with any operational
+    error, returns ``None`` and the caller reads through its session instead.
+    """
+
+    def __init__(self, url: URL) -> None:
+        self.engine = create_sync_engine(
+            url.set(drivername="sqlite"),
+            poolclass=StaticPool,
+            connect_args={"check_same_thread": False, "timeout": 0},
+        )
+        event.listen(self.engine, "connect", _read_only)
+        self._connection: SyncConnection | None = None
+
+    def _connect(self) -> SyncConnection:
+        connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        self._connection = connection
+        return connection
+
+    def rows(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Row[Any]] | None:
+        connection = self._connection or self._connect()
+        raw = connection.connection.dbapi_connection
+        assert isinstance(raw, sqlite3.Connection)
+        with Deadline(raw, IN_LOOP_SECONDS):
+            try:
+                return connection.execute(statement, params).all()
+            except OperationalError:
+                connection.rollback()
+                return None
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        self.engine.dispose()
+
+
+_READERS: weakref.WeakKeyDictionary[Any, LoopReader] = weakref.WeakKeyDictionary()
+
+
+def loop_reader(engine: Any) -> LoopReader | None:
+    """The reader of this async engine's SQLite file (one per engine), or None for another
+    database or driver, or an in-memory one."""
+    url: URL = engine.url
+    if url.get_driver_name() != "aiosqlite" or url.database in (None, "", ":memory:"):
+        return None
+    reader = _READERS.get(engine.sync_engine)
+    if reader is None:
+        reader = _READERS[engine.sync_engine] = LoopReader(url)
+    return reader
+
+
+def _read_only(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA query_only = ON")

@@ -40,6 +40,7 @@ from models.entities import (
 )
 from models.measures import record_change
 from models.reference import DATA_DIR
+from models.sqlite_async import loop_reader
 from models.text import fold
 from tests.conftest import onboard
 from tests.harness import BotClient, alerts, last_message, messages
@@ -386,11 +387,16 @@ def count_statements(engine: AsyncEngine) -> Iterator[list[str]]:
     def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         statements.append(statement)
 
-    event.listen(engine.sync_engine, "before_cursor_execute", before)
+    # The update's statements, through its session or the SQLite loop reader (models/reads.py).
+    reader = loop_reader(engine)
+    targets = [engine.sync_engine, *([reader.engine] if reader is not None else [])]
+    for target in targets:
+        event.listen(target, "before_cursor_execute", before)
     try:
         yield statements
     finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", before)
+        for target in targets:
+            event.remove(target, "before_cursor_execute", before)
 
 
 async def test_bounded_queries_for_card_and_lists(

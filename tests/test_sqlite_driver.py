@@ -15,8 +15,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from models import sqlite_async
-from models.db import create_engine
-from models.sqlite_async import OneHopConnection
+from models.db import create_engine, create_session_pool
+from models.reads import LOOP_READER, held_connection, read_rows
+from models.sqlite_async import LoopReader, OneHopConnection
 
 
 @pytest.fixture
@@ -147,3 +148,44 @@ async def test_no_read_in_the_loop_while_a_call_is_still_in_the_thread(
         assert thread != loop_thread and adapter.thread_busy is False
         assert (await connection.execute(text("SELECT tid()"))).scalar() == loop_thread
     await sqlite_engine.dispose()
+
+
+async def test_reads_for_an_update_use_the_loop_reader_and_see_what_is_committed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'reader.sqlite3'}")
+    async with engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
+        await connection.execute(text("INSERT INTO t (v) VALUES ('first')"))
+    pool = create_session_pool(engine)
+    values = text("SELECT v FROM t ORDER BY id")
+    reader = pool.kw["info"][LOOP_READER]
+    assert isinstance(reader, LoopReader)
+    async with pool() as session:
+        assert [r.v for r in await read_rows(session, values, {})] == ["first"]
+        assert held_connection(session.sync_session) is None  # no connection taken
+        assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        # Another session commits: the next read sees it (no snapshot kept by the reader).
+        async with pool() as writer:
+            await writer.execute(text("INSERT INTO t (v) VALUES ('second')"))
+            await writer.commit()
+        assert [r.v for r in await read_rows(session, values, {})] == ["first", "second"]
+        # Once this session has written, its reads go through its own transaction.
+        await session.execute(text("INSERT INTO t (v) VALUES ('mine, not committed')"))
+        mine = [r.v for r in await read_rows(session, values, {})]
+        assert mine == ["first", "second", "mine, not committed"]
+        assert reader.rows(values, {}) is not None and len(reader.rows(values, {}) or []) == 2
+        await session.rollback()
+    # The reader writes nothing, and a read past its time goes through the session instead.
+    assert reader.rows(text("INSERT INTO t (v) VALUES ('x')"), {}) is None
+    monkeypatch.setattr(sqlite_async, "IN_LOOP_SECONDS", 0.0)
+    slow = text(
+        "SELECT count(*) AS n FROM (WITH RECURSIVE c(x) AS "
+        "(SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000) SELECT x FROM c)"
+    )
+    assert reader.rows(slow, {}) is None
+    async with pool() as session:
+        assert (await read_rows(session, slow, {}))[0].n == 200000
+        assert [r.v for r in await read_rows(session, values, {})] == ["first", "second"]
+    reader.close()
+    await engine.dispose()
