@@ -48,17 +48,23 @@ def settings_keyboard(night_pushes: bool) -> InlineKeyboardMarkup:
 
 
 def pagination_row(
-    page: int, pages: int, make: Callable[[int], CallbackData]
+    page: int, pages: int, make: Callable[[int], CallbackData | str]
 ) -> list[InlineKeyboardButton]:
-    """``◀️ 2/5 ▶️``; empty when everything fits on one page. Pages are 0-based."""
+    """``◀️ 2/5 ▶️``; empty when everything fits on one page. Pages are 0-based. ``make`` gives
+    a page's callback data, or its packed text (``bot.callbacks.packed``)."""
     if pages <= 1:
         return []
+
+    def data(p: int) -> str:
+        made = make(p)
+        return made if isinstance(made, str) else made.pack()
+
     row = []
     if page > 0:
-        row.append(InlineKeyboardButton(text="◀️", callback_data=make(page - 1).pack()))
-    row.append(InlineKeyboardButton(text=f"{page + 1}/{pages}", callback_data=make(page).pack()))
+        row.append(InlineKeyboardButton(text="◀️", callback_data=data(page - 1)))
+    row.append(InlineKeyboardButton(text=f"{page + 1}/{pages}", callback_data=data(page)))
     if page < pages - 1:
-        row.append(InlineKeyboardButton(text="▶️", callback_data=make(page + 1).pack()))
+        row.append(InlineKeyboardButton(text="▶️", callback_data=data(page + 1)))
     return row
 
 

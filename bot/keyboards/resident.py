@@ -19,7 +19,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n.context import get_i18n
 
-from bot.callbacks import ReportMeasureCb
+from bot.callbacks import ReportMeasureCb, packed
 from bot.formatting import fmt_date, fmt_datetime, to_local
 from bot.keyboards.builder import Keyboard
 from bot.keyboards.common import page_count, pagination_row
@@ -443,16 +443,16 @@ def _card_text(card: MeasureCard, locale: str, today: dt.date, measure_limit: in
 def card_back_button(card: MeasureCard, nav: CardNav) -> InlineKeyboardButton:
     match nav.src:
         case Src.MEETING:
-            data: CallbackData = MeetingCb(id=card.meeting.id, page=nav.page, dp=nav.dp)
+            data = packed(MeetingCb, id=card.meeting.id, page=nav.page, dp=nav.dp)
             text = _("⬅️ Back")
         case Src.SEARCH:
-            data, text = SearchCb(page=nav.page), _("⬅️ Back to the results")
+            data, text = packed(SearchCb, page=nav.page), _("⬅️ Back to the results")
         case Src.FOLLOWING:
-            data, text = FollowingCb(page=nav.page), _("⬅️ Back to what I follow")
+            data, text = packed(FollowingCb, page=nav.page), _("⬅️ Back to what I follow")
         case _:
-            data = MeetingCb(id=card.meeting.id, page=nav.page, dp=0)
+            data = packed(MeetingCb, id=card.meeting.id, page=nav.page, dp=0)
             text = _("📋 The whole plan of the meeting")
-    return InlineKeyboardButton(text=text, callback_data=data.pack())
+    return InlineKeyboardButton(text=text, callback_data=data)
 
 
 def render_card(
@@ -470,34 +470,34 @@ def render_card(
     text = text[:MAX_TEXT] if len(text) > MAX_TEXT else text
     nav_ = nav or CardNav()
     builder = Keyboard()
-    follow_data = CardFollowCb(
-        id=card.measure.id, on=0 if card.following else 1, src=nav_.src, page=nav_.page,
-        dp=nav_.dp,
+    follow_data = packed(
+        CardFollowCb, id=card.measure.id, on=0 if card.following else 1, src=nav_.src,
+        page=nav_.page, dp=nav_.dp,
     )  # fmt: skip
     builder.row(
         InlineKeyboardButton(
             text=_("🔕 Unfollow") if card.following else _("🔔 Follow"),
-            callback_data=follow_data.pack(),
+            callback_data=follow_data,
         ),
         InlineKeyboardButton(
             text=_("📜 History ({n})").format(n=card.updates),
-            callback_data=HistoryCb(
-                id=card.measure.id, hp=0, src=nav_.src, page=nav_.page, dp=nav_.dp
-            ).pack(),
+            callback_data=packed(
+                HistoryCb, id=card.measure.id, hp=0, src=nav_.src, page=nav_.page, dp=nav_.dp
+            ),
         ),
     )
     extra = []
     if card.measure.proof_photo_file_id:
         extra.append(
             InlineKeyboardButton(
-                text=_("📷 Proof"), callback_data=ProofCb(id=card.measure.id).pack()
+                text=_("📷 Proof"), callback_data=packed(ProofCb, id=card.measure.id)
             )
         )
     if card.can_report:
         extra.append(
             InlineKeyboardButton(
                 text=_("📝 Report progress"),
-                callback_data=ReportMeasureCb(id=card.measure.id).pack(),
+                callback_data=packed(ReportMeasureCb, id=card.measure.id),
             )
         )
     if extra:
@@ -575,11 +575,11 @@ def search_view(result: SearchPage, query: str, locale: str, has_district: bool)
         builder.row(
             InlineKeyboardButton(
                 text=measure_button_text(row, f"{number}. "),
-                callback_data=CardCb(id=row.id, src=Src.SEARCH, page=result.page, dp=0).pack(),
+                callback_data=packed(CardCb, id=row.id, src=Src.SEARCH, page=result.page, dp=0),
             )
         )
     pages = page_count(result.total, SEARCH_PER_PAGE)
-    nav = pagination_row(result.page, pages, lambda p: SearchCb(page=p))
+    nav = pagination_row(result.page, pages, lambda p: packed(SearchCb, page=p))
     if nav:
         builder.row(*nav)
     return _fit(lines), builder.as_markup()
