@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Executable, Row
+from sqlalchemy import Executable
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from models.sqlite_async import LoopReader
+from models.sqlite_async import AnyRow, LoopReader
 
 LOOP_READER = "loop_reader"  # the pool's LoopReader, in its sessions' info (SQLite files)
 
@@ -35,7 +35,7 @@ def held_connection(session: Session) -> Connection | None:
 
 async def read_rows(
     session: AsyncSession, statement: Executable, params: Mapping[str, Any]
-) -> Sequence[Row[Any]]:
+) -> Sequence[AnyRow]:
     reader = session.info.get(LOOP_READER)
     if isinstance(reader, LoopReader) and held_connection(session.sync_session) is None:
         rows = reader.rows(statement, params)

@@ -57,6 +57,7 @@ from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
 
 Outcome = tuple[Any, list[Any], int, int | None, bool]
+AnyRow = Row[*tuple[Any, ...]]  # a row of any columns
 
 
 def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> Outcome:
@@ -281,7 +282,7 @@ class LoopReader:
         self._connection = connection
         return connection
 
-    def rows(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Row[Any]] | None:
+    def rows(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[AnyRow] | None:
         connection = self._connection or self._connect()
         raw = connection.connection.dbapi_connection
         assert isinstance(raw, sqlite3.Connection)
