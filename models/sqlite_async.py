@@ -27,9 +27,11 @@ interrupts it after :data:`IN_LOOP_SECONDS`; an interrupted one runs again in ai
 as every statement did before. Interrupting a ``SELECT`` ends that statement only (SQLite rolls a
 transaction back only for an interrupted write), so running it again is safe. Writes, and
 anything that may wait for a lock, always go to the thread: in WAL mode a reader does not wait
-for writers. The loop is thus blocked at most ``IN_LOOP_SECONDS`` per statement. A statement is
-never run in the loop while one of this connection's calls is still in the thread (a cancelled
-caller leaves it running there); ``sqlite3`` is serialized (``threadsafety`` 3) in any case.
+for writers (only, briefly, in the cases SQLite's WAL documentation lists: another process
+recovering a crashed database, or closing the database's last connection). The loop is thus
+blocked at most ``IN_LOOP_SECONDS`` per statement. A statement is never run in the loop while
+one of this connection's calls is still in the thread (a cancelled caller leaves it running
+there); ``sqlite3`` is serialized (``threadsafety`` 3) in any case.
 """
 
 from __future__ import annotations
