@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Engine as SyncEngine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -18,7 +20,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session
 
 from models import pg_async, sqlite_async
-from models.reads import LOOP_READER, held_connection
+from models.reads import READER, ReadConnections, held_connection
 from models.search import SearchCache
 from models.users import ProfileCache
 
@@ -70,10 +72,32 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int | None = None)
         # No pre-ping: a connection the server ended is replaced when first used
         # (models/pg_async.LazyBeginConnection), without a round trip before every use.
         kwargs.update(pool_size=pool_size or POOL_SIZE.get(backend, 20), max_overflow=0)
-    engine = create_async_engine(url, **kwargs)
+    engine = Engine(create_async_engine(url, **kwargs).sync_engine)
     if backend == "sqlite":
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
+    elif (size := kwargs["pool_size"] // READ_SHARE) > 0:
+        _READ_CONNECTIONS[engine.sync_engine] = ReadConnections(engine, size)
     return engine
+
+
+# On PostgreSQL, up to one pool connection in READ_SHARE stays open for the reads every update
+# runs (models/reads.ReadConnections): 2 of the default 20; none with a pool under 10.
+READ_SHARE = 10
+_READ_CONNECTIONS: weakref.WeakKeyDictionary[SyncEngine, ReadConnections] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+class Engine(AsyncEngine):
+    """The bot's engine: ``dispose()`` first gives back the connections kept for reads."""
+
+    __slots__ = ()
+
+    async def dispose(self, close: bool = True) -> None:
+        readers = _READ_CONNECTIONS.get(self.sync_engine)
+        if readers is not None:
+            await readers.close()
+        await super().dispose(close)
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
@@ -100,9 +124,9 @@ def create_session_pool(
         "profile_cache": ProfileCache(profile_cache_seconds),
         "search_cache": SearchCache(search_cache_seconds),
     }
-    reader = sqlite_async.loop_reader(engine)
+    reader = sqlite_async.loop_reader(engine) or _READ_CONNECTIONS.get(engine.sync_engine)
     if reader is not None:
-        info[LOOP_READER] = reader  # models/reads.read_rows
+        info[READER] = reader  # models/reads.read_rows
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info)
 
 

@@ -1,5 +1,6 @@
 """The PostgreSQL driver (models/pg_async.py): a transaction begins at the first statement that
-is more than a plain read, and from then on everything is inside it, as SQLAlchemy does it.
+is more than a plain read, and from then on everything is inside it, as SQLAlchemy does it. And
+the connections kept open for the reads every update runs (models/reads.ReadConnections).
 
 Checked on the server itself: whether the backend has a transaction open (``pg_stat_activity``
 seen from a second connection, ``now()`` frozen within a transaction) and which locks it holds.
@@ -7,16 +8,19 @@ seen from a second connection, ``now()`` frozen within a transaction) and which 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from sqlalchemy import select, text, update
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from models.db import create_engine, create_session_pool
 from models.entities import District
 from models.pg_async import plain_read
+from models.reads import READER, ReadConnections, held_connection, read_rows
 from models.reference import ensure_reference_data
 
 
@@ -192,3 +196,68 @@ async def _orders(engine: AsyncEngine) -> list[int]:
     async with engine.connect() as connection:
         result = await connection.execute(select(District.order).order_by(District.id))
         return list(result.scalars())
+
+
+_PID = text("SELECT pg_backend_pid() AS pid")
+_DISTRICTS = select(District.id).order_by(District.id)
+_ORDERS = select(District.order).order_by(District.id)
+
+
+async def test_reads_for_updates_use_connections_kept_open_and_see_what_is_committed(
+    pg: AsyncEngine,
+) -> None:
+    """models/reads.ReadConnections: an update that holds no connection reads on one kept open
+    (taken once, in autocommit mode), sees another session's commit at once; an update that
+    has written reads through its own transaction."""
+    pool = create_session_pool(pg)
+    readers = pool.kw["info"][READER]
+    assert isinstance(readers, ReadConnections) and readers.size == 2
+    async with pool() as session:
+        pid = (await read_rows(session, _PID, {}))[0].pid
+        assert held_connection(session.sync_session) is None  # the session took none
+        assert (await read_rows(session, _PID, {}))[0].pid == pid  # the same one, kept
+        assert pg.sync_engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+        before = [r.order for r in await read_rows(session, _ORDERS, {})]
+        async with pool() as writer:
+            await writer.execute(update(District).values(order=District.order + 1000))
+            await writer.commit()
+        after = [r.order for r in await read_rows(session, _ORDERS, {})]
+        assert after == [o + 1000 for o in before]  # no snapshot kept by the read connection
+        await session.execute(update(District).values(order=District.order + 1))
+        mine = [r.order for r in await read_rows(session, _ORDERS, {})]
+        assert mine == [o + 1001 for o in before]  # its own write, read through its transaction
+        assert (await read_rows(session, _PID, {}))[0].pid != pid
+        await session.rollback()
+    await pg.dispose()  # the kept connection goes back and is closed with the pool
+    assert pg.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+async def test_read_connections_busy_ended_or_failing_leave_reads_to_the_session(
+    pg: AsyncEngine,
+) -> None:
+    pool = create_session_pool(pg)
+    async with pool() as session:
+        first = (await read_rows(session, _PID, {}))[0].pid
+    await _terminate(pg, first)  # the server ends the kept connection: replaced in place
+    async with pool() as session:
+        assert (await read_rows(session, _PID, {}))[0].pid != first
+
+    async def one() -> int:
+        async with pool() as session:
+            rows = await read_rows(session, _DISTRICTS, {})
+            await asyncio.sleep(0)
+            return len(rows)
+
+    assert await asyncio.gather(*(one() for _ in range(12))) == [8] * 12  # 2 kept, rest: sessions
+    async with pool() as session:
+        with pytest.raises(ProgrammingError):  # a failing read fails through the session too
+            await read_rows(session, text("SELECT nothing FROM nowhere"), {})
+    async with pool() as session:
+        assert len(await read_rows(session, _DISTRICTS, {})) == 8
+    assert pg.sync_engine.pool.checkedout() <= 2  # type: ignore[attr-defined]
+
+
+async def test_a_small_pool_keeps_no_connection_for_reads(postgres_database: str) -> None:
+    engine = create_engine(postgres_database, pool_size=5)
+    assert READER not in create_session_pool(engine).kw["info"]
+    await engine.dispose()

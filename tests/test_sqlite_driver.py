@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from models import sqlite_async
 from models.db import create_engine, create_session_pool
-from models.reads import LOOP_READER, held_connection, read_rows
+from models.reads import READER, held_connection, read_rows
 from models.sqlite_async import LoopReader, OneHopConnection
 
 
@@ -159,7 +159,7 @@ async def test_reads_for_an_update_use_the_loop_reader_and_see_what_is_committed
         await connection.execute(text("INSERT INTO t (v) VALUES ('first')"))
     pool = create_session_pool(engine)
     values = text("SELECT v FROM t ORDER BY id")
-    reader = pool.kw["info"][LOOP_READER]
+    reader = pool.kw["info"][READER]
     assert isinstance(reader, LoopReader)
     async with pool() as session:
         assert [r.v for r in await read_rows(session, values, {})] == ["first"]
