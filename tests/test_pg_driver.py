@@ -211,7 +211,7 @@ async def test_reads_for_updates_use_connections_kept_open_and_see_what_is_commi
     has written reads through its own transaction."""
     pool = create_session_pool(pg)
     readers = pool.kw["info"][READER]
-    assert isinstance(readers, ReadConnections) and readers.size == 2
+    assert isinstance(readers, ReadConnections) and readers.size == 8
     async with pool() as session:
         pid = (await read_rows(session, _PID, {}))[0].pid
         assert held_connection(session.sync_session) is None  # the session took none
@@ -248,16 +248,16 @@ async def test_read_connections_busy_ended_or_failing_leave_reads_to_the_session
             await asyncio.sleep(0)
             return len(rows)
 
-    assert await asyncio.gather(*(one() for _ in range(12))) == [8] * 12  # 2 kept, rest: sessions
+    assert await asyncio.gather(*(one() for _ in range(20))) == [8] * 20  # 8 kept, rest: sessions
     async with pool() as session:
         with pytest.raises(ProgrammingError):  # a failing read fails through the session too
             await read_rows(session, text("SELECT nothing FROM nowhere"), {})
     async with pool() as session:
         assert len(await read_rows(session, _DISTRICTS, {})) == 8
-    assert pg.sync_engine.pool.checkedout() <= 2  # type: ignore[attr-defined]
+    assert pg.sync_engine.pool.checkedout() <= 8  # type: ignore[attr-defined]
 
 
 async def test_a_small_pool_keeps_no_connection_for_reads(postgres_database: str) -> None:
-    engine = create_engine(postgres_database, pool_size=5)
+    engine = create_engine(postgres_database, pool_size=2)
     assert READER not in create_session_pool(engine).kw["info"]
     await engine.dispose()
