@@ -90,6 +90,11 @@ _READ_CONNECTIONS: weakref.WeakKeyDictionary[SyncEngine, ReadConnections] = (
 )
 
 
+def read_connections(engine: AsyncEngine) -> ReadConnections | None:
+    """The connections this PostgreSQL engine keeps for reads, if any."""
+    return _READ_CONNECTIONS.get(engine.sync_engine)
+
+
 class Engine(AsyncEngine):
     """The bot's engine: ``dispose()`` first gives back the connections kept for reads."""
 
@@ -126,7 +131,7 @@ def create_session_pool(
         "profile_cache": ProfileCache(profile_cache_seconds),
         "search_cache": SearchCache(search_cache_seconds),
     }
-    reader = sqlite_async.loop_reader(engine) or _READ_CONNECTIONS.get(engine.sync_engine)
+    reader = sqlite_async.loop_reader(engine) or read_connections(engine)
     if reader is not None:
         info[READER] = reader  # models/reads.read_rows
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info)

@@ -170,7 +170,7 @@ async def find_duplicate(session: AsyncSession, author_id: int, text: str) -> Se
     rows = await read_rows(
         session, _DUPLICATE, {"author_id": author_id, "text_hash": text_hash(text)}
     )
-    return SentQuestion(rows[0].id, rows[0].ref) if rows else None
+    return SentQuestion(rows[0][0], rows[0][1]) if rows else None  # id, ref
 
 
 async def _next_ref_number(session: AsyncSession, code: str) -> int:

@@ -13,53 +13,120 @@ bench``).
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Executable
-from sqlalchemy.engine import Connection
+import asyncpg
+from sqlalchemy import Executable, Select
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 
-from models.sqlite_async import AnyRow, LoopReader
+from models.sqlite_async import LoopReader
+
+# What asyncpg raises for a connection that broke or a statement that failed.
+_DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError)
 
 READER = "reader"  # the pool's reader in its sessions' info (LoopReader or ReadConnections)
 
 
+class _Prepared:
+    """A statement compiled once for asyncpg: its SQL, how to order and convert its parameters
+    and how to convert its columns (each type's own processors, as SQLAlchemy applies them)."""
+
+    __slots__ = ("binds", "compiled", "names", "results", "sql")
+
+    def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.compiled = compiled
+        self.sql = compiled.string
+        self.names = tuple(compiled.positiontup or ())
+        self.binds = tuple(
+            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+            for name in self.names
+        )
+        self.results = tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in statement.selected_columns
+        )
+
+    def arguments(self, params: Mapping[str, Any]) -> list[Any]:
+        values = self.compiled.construct_params(dict(params))
+        return [
+            value if process is None else process(value)
+            for value, process in zip((values[n] for n in self.names), self.binds, strict=True)
+        ]
+
+    def row(self, record: Any) -> tuple[Any, ...]:
+        return tuple(
+            value if process is None or value is None else process(value)
+            for value, process in zip(record, self.results, strict=True)
+        )
+
+
 class ReadConnections:
-    """PostgreSQL: up to ``size`` connections of the engine's pool kept open, in autocommit mode,
-    for :func:`read_rows`. Each serves one read at a time; a read that finds them all busy (or
-    the pool without a connection to spare) goes through its session. A connection that fails is
-    dropped (the read then goes through the session, which reports the failure as any other);
-    one the server ended is replaced in place by ``models/pg_async``. They are given back to the
-    pool when the engine is disposed (``models.db.Engine.dispose``)."""
+    """PostgreSQL: up to ``size`` connections of the engine's pool kept open for
+    :func:`read_rows`. Each serves one read at a time; a read that finds them all busy (or the
+    pool without a connection to spare) goes through its session. The statement, compiled once by
+    SQLAlchemy, is run by asyncpg itself (SQLAlchemy's async layer around it, the greenlet and the
+    adapted cursor, cost more than the read: ``python -m bench``), its values converted by their
+    types' own processors; a statement with an expanding ``IN`` goes through SQLAlchemy on the
+    same connection. A connection that fails (the server ended it, say) is dropped and the read
+    goes through the session, which reconnects or reports the failure as any other. They are
+    given back to the pool when the engine is disposed (``models.db.Engine.dispose``)."""
 
     def __init__(self, engine: AsyncEngine, size: int) -> None:
         self._engine = weakref.ref(engine)
         self.size = size
-        self._idle: list[AsyncConnection] = []
+        self._idle: list[tuple[AsyncConnection, Any]] = []  # with its asyncpg connection
         self._open = 0
+        self._prepared: dict[Executable, _Prepared | None] = {}
+        # Called with the SQL of each statement asyncpg runs here (SQLAlchemy's events do not
+        # see those): the tests count an update's statements with it.
+        self.listeners: list[Callable[[str], None]] = []
 
     async def rows(
         self, statement: Executable, params: Mapping[str, Any]
-    ) -> Sequence[AnyRow] | None:
-        connection = self._idle.pop() if self._idle else await self._connect()
-        if connection is None:
+    ) -> Sequence[Sequence[Any]] | None:
+        taken = self._idle.pop() if self._idle else await self._connect()
+        if taken is None:
             return None
+        connection, driver = taken
         try:
-            rows = (await connection.execute(statement, params)).all()
-        except DBAPIError:
+            prepared = self._prepare(statement, connection.dialect)
+            rows: Sequence[Sequence[Any]]
+            if prepared is None:
+                rows = (await connection.execute(statement, params)).all()
+            else:
+                for listener in self.listeners:
+                    listener(prepared.sql)
+                records = await driver.fetch(prepared.sql, *prepared.arguments(params))
+                rows = [prepared.row(record) for record in records]
+        except (DBAPIError, OSError, *_DRIVER_ERRORS):
             await self._drop(connection)
             return None
         except BaseException:  # cancelled mid-read: the connection's state is unknown
             self._open -= 1
             connection.sync_connection.invalidate()  # type: ignore[union-attr]
             raise
-        self._idle.append(connection)
+        self._idle.append(taken)
         return rows
 
-    async def _connect(self) -> AsyncConnection | None:
+    def _prepare(self, statement: Executable, dialect: Dialect) -> _Prepared | None:
+        if statement in self._prepared:
+            return self._prepared[statement]
+        prepared = None
+        if isinstance(statement, Select):
+            prepared = _Prepared(statement, dialect)
+            if any(bind.expanding for bind in prepared.compiled.binds.values()):
+                prepared = None
+        if len(self._prepared) >= 64:  # the hot statements are built once; others pass by
+            self._prepared.clear()
+        self._prepared[statement] = prepared
+        return prepared
+
+    async def _connect(self) -> tuple[AsyncConnection, Any] | None:
         engine = self._engine()
         pool = engine.sync_engine.pool if engine is not None else None
         if engine is None or self._open >= self.size or pool is None:
@@ -69,7 +136,9 @@ class ReadConnections:
         self._open += 1
         try:
             connection = await engine.connect()
-            return await connection.execution_options(isolation_level="AUTOCOMMIT")
+            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            driver = (await connection.get_raw_connection()).driver_connection
+            return connection, driver
         except BaseException:
             self._open -= 1
             raise
@@ -78,12 +147,12 @@ class ReadConnections:
         self._open -= 1
         try:
             await connection.close()
-        except DBAPIError:
+        except (DBAPIError, OSError, *_DRIVER_ERRORS):
             connection.sync_connection.invalidate()  # type: ignore[union-attr]
 
     async def close(self) -> None:
         idle, self._idle = self._idle, []
-        for connection in idle:
+        for connection, _driver in idle:
             await self._drop(connection)
 
 
@@ -100,9 +169,11 @@ def held_connection(session: Session) -> Connection | None:
 
 async def read_rows(
     session: AsyncSession, statement: Executable, params: Mapping[str, Any]
-) -> Sequence[AnyRow]:
+) -> Sequence[Sequence[Any]]:
+    """The rows (each a sequence of the statement's columns, by position)."""
     reader = session.info.get(READER)
     if reader is not None and held_connection(session.sync_session) is None:
+        rows: Sequence[Sequence[Any]] | None
         if isinstance(reader, LoopReader):
             rows = reader.rows(statement, params)
         elif isinstance(reader, ReadConnections):

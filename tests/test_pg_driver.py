@@ -9,6 +9,7 @@ seen from a second connection, ``now()`` frozen within a transaction) and which 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,11 +18,15 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from models.db import create_engine, create_session_pool
-from models.entities import District
+from models import commitments
+from models.db import create_engine, create_session_pool, read_connections
+from models.entities import District, Measure
+from models.measures import record_change
 from models.pg_async import plain_read
+from models.questions import _DUPLICATE
 from models.reads import READER, ReadConnections, held_connection, read_rows
 from models.reference import ensure_reference_data
+from tests.test_resident_browse import make_meeting
 
 
 @pytest.fixture
@@ -213,20 +218,20 @@ async def test_reads_for_updates_use_connections_kept_open_and_see_what_is_commi
     readers = pool.kw["info"][READER]
     assert isinstance(readers, ReadConnections) and readers.size == 8
     async with pool() as session:
-        pid = (await read_rows(session, _PID, {}))[0].pid
+        pid = (await read_rows(session, _PID, {}))[0][0]
         assert held_connection(session.sync_session) is None  # the session took none
-        assert (await read_rows(session, _PID, {}))[0].pid == pid  # the same one, kept
+        assert (await read_rows(session, _PID, {}))[0][0] == pid  # the same one, kept
         assert pg.sync_engine.pool.checkedout() == 1  # type: ignore[attr-defined]
-        before = [r.order for r in await read_rows(session, _ORDERS, {})]
+        before = [r[0] for r in await read_rows(session, _ORDERS, {})]
         async with pool() as writer:
             await writer.execute(update(District).values(order=District.order + 1000))
             await writer.commit()
-        after = [r.order for r in await read_rows(session, _ORDERS, {})]
+        after = [r[0] for r in await read_rows(session, _ORDERS, {})]
         assert after == [o + 1000 for o in before]  # no snapshot kept by the read connection
         await session.execute(update(District).values(order=District.order + 1))
-        mine = [r.order for r in await read_rows(session, _ORDERS, {})]
+        mine = [r[0] for r in await read_rows(session, _ORDERS, {})]
         assert mine == [o + 1001 for o in before]  # its own write, read through its transaction
-        assert (await read_rows(session, _PID, {}))[0].pid != pid
+        assert (await read_rows(session, _PID, {}))[0][0] != pid
         await session.rollback()
     await pg.dispose()  # the kept connection goes back and is closed with the pool
     assert pg.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
@@ -237,10 +242,10 @@ async def test_read_connections_busy_ended_or_failing_leave_reads_to_the_session
 ) -> None:
     pool = create_session_pool(pg)
     async with pool() as session:
-        first = (await read_rows(session, _PID, {}))[0].pid
+        first = (await read_rows(session, _PID, {}))[0][0]
     await _terminate(pg, first)  # the server ends the kept connection: replaced in place
     async with pool() as session:
-        assert (await read_rows(session, _PID, {}))[0].pid != first
+        assert (await read_rows(session, _PID, {}))[0][0] != first
 
     async def one() -> int:
         async with pool() as session:
@@ -261,3 +266,33 @@ async def test_a_small_pool_keeps_no_connection_for_reads(postgres_database: str
     engine = create_engine(postgres_database, pool_size=2)
     assert READER not in create_session_pool(engine).kw["info"]
     await engine.dispose()
+
+
+async def test_reads_run_by_asyncpg_give_exactly_what_sqlalchemy_gives(pg: AsyncEngine) -> None:
+    """The hot statements, compiled once and run by asyncpg on a kept connection, give the same
+    rows as SQLAlchemy's own execution: every column converted by its type (timestamps in UTC,
+    counts, names), the statements' own constants bound."""
+    pool = create_session_pool(pg)
+    async with pool() as session:
+        _meeting_id, ids = await make_meeting(session, measures=3, departments=("УО", "УКС"))
+        measure = await session.get(Measure, ids[1])
+        assert measure is not None
+        await record_change(session, measure, author_id=None, department_id=None, progress=40)
+        await session.commit()
+    readers = read_connections(pg)
+    assert readers is not None
+    cases: list[tuple[Any, dict[str, Any]]] = [
+        (commitments._card_statement(p, q), {"measure_id": ids[1], "user_id": -1})
+        for p in (False, True)
+        for q in (False, True)
+    ]
+    cases.append((_DUPLICATE, {"author_id": 1, "text_hash": "nothing"}))
+    stamps = []
+    for statement, params in cases:
+        async with pg.connect() as connection:
+            expected = [tuple(row) for row in (await connection.execute(statement, params)).all()]
+        got = await readers.rows(statement, params)
+        assert got is not None and [tuple(row) for row in got] == expected
+        stamps += [v for row in got for v in row if isinstance(v, dt.datetime)]
+    assert stamps and all(stamp.tzinfo is not None for stamp in stamps)  # the latest update's
+    assert all(readers._prepared[statement] is not None for statement, _ in cases)  # by asyncpg

@@ -27,6 +27,7 @@ from bot.keyboards.resident import (
     Src,
 )
 from models import commitments
+from models.db import read_connections
 from models.entities import (
     Department,
     Dispute,
@@ -387,16 +388,22 @@ def count_statements(engine: AsyncEngine) -> Iterator[list[str]]:
     def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         statements.append(statement)
 
-    # The update's statements, through its session or the SQLite loop reader (models/reads.py).
+    # The update's statements: through its session, the SQLite loop reader or asyncpg on the
+    # PostgreSQL read connections (models/reads.py).
     reader = loop_reader(engine)
     targets = [engine.sync_engine, *([reader.engine] if reader is not None else [])]
     for target in targets:
         event.listen(target, "before_cursor_execute", before)
+    kept = read_connections(engine)
+    if kept is not None:
+        kept.listeners.append(statements.append)
     try:
         yield statements
     finally:
         for target in targets:
             event.remove(target, "before_cursor_execute", before)
+        if kept is not None:
+            kept.listeners.remove(statements.append)
 
 
 async def test_bounded_queries_for_card_and_lists(

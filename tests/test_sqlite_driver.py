@@ -162,17 +162,17 @@ async def test_reads_for_an_update_use_the_loop_reader_and_see_what_is_committed
     reader = pool.kw["info"][READER]
     assert isinstance(reader, LoopReader)
     async with pool() as session:
-        assert [r.v for r in await read_rows(session, values, {})] == ["first"]
+        assert [r[0] for r in await read_rows(session, values, {})] == ["first"]
         assert held_connection(session.sync_session) is None  # no connection taken
         assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
         # Another session commits: the next read sees it (no snapshot kept by the reader).
         async with pool() as writer:
             await writer.execute(text("INSERT INTO t (v) VALUES ('second')"))
             await writer.commit()
-        assert [r.v for r in await read_rows(session, values, {})] == ["first", "second"]
+        assert [r[0] for r in await read_rows(session, values, {})] == ["first", "second"]
         # Once this session has written, its reads go through its own transaction.
         await session.execute(text("INSERT INTO t (v) VALUES ('mine, not committed')"))
-        mine = [r.v for r in await read_rows(session, values, {})]
+        mine = [r[0] for r in await read_rows(session, values, {})]
         assert mine == ["first", "second", "mine, not committed"]
         assert reader.rows(values, {}) is not None and len(reader.rows(values, {}) or []) == 2
         await session.rollback()
@@ -185,7 +185,7 @@ async def test_reads_for_an_update_use_the_loop_reader_and_see_what_is_committed
     )
     assert reader.rows(slow, {}) is None
     async with pool() as session:
-        assert (await read_rows(session, slow, {}))[0].n == 200000
-        assert [r.v for r in await read_rows(session, values, {})] == ["first", "second"]
+        assert (await read_rows(session, slow, {}))[0][0] == 200000
+        assert [r[0] for r in await read_rows(session, values, {})] == ["first", "second"]
     reader.close()
     await engine.dispose()
