@@ -12,10 +12,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
     Integer,
     Text,
     and_,
+    any_,
     bindparam,
     case,
     column,
@@ -182,7 +184,9 @@ async def search_measures(
     page = min(max(page, 0), (total - 1) // per_page)
     page_ids = ordered[page * per_page : (page + 1) * per_page]
     # Plain columns, no ORM objects to build (models/reads.py).
-    found_rows = await read_rows(session, _PAGE_ROWS, {"ids": page_ids})
+    by_array = session.bind is not None and session.bind.dialect.name == "postgresql"
+    statement = _PAGE_ROWS_ANY if by_array else _PAGE_ROWS
+    found_rows = await read_rows(session, statement, {"ids": page_ids})
     loaded = {
         row[0]: MeasureRow(
             id=row[0],
@@ -205,7 +209,7 @@ async def search_measures(
 
 # A page of results by id, built once: the columns of a list row (not whole measures, problems
 # and meetings: loading those as objects cost more than the query).
-_PAGE_ROWS = joined_to_district(
+_PAGE_COLUMNS = joined_to_district(
     select(
         Measure.id,
         Measure.text,
@@ -220,7 +224,11 @@ _PAGE_ROWS = joined_to_district(
         District.code,
         *names_columns(District),
     )
-).where(Measure.id.in_(bindparam("ids", expanding=True)))
+)
+_PAGE_ROWS = _PAGE_COLUMNS.where(Measure.id.in_(bindparam("ids", expanding=True)))
+# PostgreSQL: the ids as one array parameter (``= ANY``), so the statement is compiled once and
+# run as it is by the read connections (models/reads.ReadConnections), not expanded each time.
+_PAGE_ROWS_ANY = _PAGE_COLUMNS.where(Measure.id == any_(bindparam("ids", type_=ARRAY(Integer))))
 
 
 def _row(

@@ -26,6 +26,7 @@ from models.pg_async import plain_read
 from models.questions import _DUPLICATE
 from models.reads import READER, ReadConnections, held_connection, read_rows
 from models.reference import ensure_reference_data
+from models.search import _PAGE_ROWS, _PAGE_ROWS_ANY
 from tests.test_resident_browse import make_meeting
 
 
@@ -296,3 +297,9 @@ async def test_reads_run_by_asyncpg_give_exactly_what_sqlalchemy_gives(pg: Async
         stamps += [v for row in got for v in row if isinstance(v, dt.datetime)]
     assert stamps and all(stamp.tzinfo is not None for stamp in stamps)  # the latest update's
     assert all(readers._prepared[statement] is not None for statement, _ in cases)  # by asyncpg
+    # A page of search results: the ids as one array, the same rows as the expanding IN.
+    async with pg.connect() as connection:
+        expected = sorted(tuple(r) for r in await connection.execute(_PAGE_ROWS, {"ids": ids}))
+    page = await readers.rows(_PAGE_ROWS_ANY, {"ids": ids})
+    assert page is not None and sorted(tuple(r) for r in page) == expected and len(expected) == 3
+    assert readers._prepared[_PAGE_ROWS_ANY] is not None
