@@ -12,6 +12,8 @@ bench``).
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -67,19 +69,25 @@ class _Prepared:
 
 class ReadConnections:
     """PostgreSQL: up to ``size`` connections of the engine's pool kept open for
-    :func:`read_rows`. Each serves one read at a time; a read that finds them all busy (or the
-    pool without a connection to spare) goes through its session. The statement, compiled once by
-    SQLAlchemy, is run by asyncpg itself (SQLAlchemy's async layer around it, the greenlet and the
-    adapted cursor, cost more than the read: ``python -m bench``), its values converted by their
-    types' own processors; a statement with an expanding ``IN`` goes through SQLAlchemy on the
-    same connection. A connection that fails (the server ended it, say) is dropped and the read
-    goes through the session, which reconnects or reports the failure as any other. They are
-    given back to the pool when the engine is disposed (``models.db.Engine.dispose``)."""
+    :func:`read_rows`. Each serves one read at a time; a read that finds them all busy waits for
+    the first one free (a read takes a fraction of a millisecond, and going through a session
+    costs more CPU than the wait: ``python -m bench`` with 16 updates in flight); when none is
+    open and the pool has none to spare, it goes through its session. The statement, compiled
+    once by SQLAlchemy, is run by asyncpg itself (SQLAlchemy's async layer around it, the greenlet
+    and the adapted cursor, cost more than the read: ``python -m bench``), its values converted
+    by their types' own processors; a statement with an expanding ``IN`` goes through
+    SQLAlchemy on the same connection. A connection that fails (the server ended it, say) is
+    dropped and the read goes through the session, which reconnects or reports the failure as
+    any other. They are given back to the pool when the engine is disposed
+    (``models.db.Engine.dispose``)."""
 
     def __init__(self, engine: AsyncEngine, size: int) -> None:
         self._engine = weakref.ref(engine)
         self.size = size
         self._idle: list[tuple[AsyncConnection, Any]] = []  # with its asyncpg connection
+        self._waiters: collections.deque[asyncio.Future[tuple[AsyncConnection, Any] | None]] = (
+            collections.deque()
+        )
         self._open = 0
         self._prepared: dict[Executable, _Prepared | None] = {}
         # Called with the SQL of each statement asyncpg runs here (SQLAlchemy's events do not
@@ -90,6 +98,8 @@ class ReadConnections:
         self, statement: Executable, params: Mapping[str, Any]
     ) -> Sequence[Sequence[Any]] | None:
         taken = self._idle.pop() if self._idle else await self._connect()
+        if taken is None and self._open > 0:
+            taken = await self._wait()
         if taken is None:
             return None
         connection, driver = taken
@@ -107,11 +117,39 @@ class ReadConnections:
             await self._drop(connection)
             return None
         except BaseException:  # cancelled mid-read: the connection's state is unknown
-            self._open -= 1
+            self._closed_one()
             connection.sync_connection.invalidate()  # type: ignore[union-attr]
             raise
-        self._idle.append(taken)
+        self._give_back(taken)
         return rows
+
+    async def _wait(self) -> tuple[AsyncConnection, Any] | None:
+        """The next connection given back (None: the last one was dropped meanwhile)."""
+        waiter: asyncio.Future[tuple[AsyncConnection, Any] | None]
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled() and (handed := waiter.result()):
+                self._give_back(handed)  # handed over just as the reader was cancelled
+            raise
+
+    def _give_back(self, taken: tuple[AsyncConnection, Any]) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(taken)
+                return
+        self._idle.append(taken)
+
+    def _closed_one(self) -> None:
+        self._open -= 1
+        if self._open == 0:  # nothing to wait for: the waiting reads go through their sessions
+            while self._waiters:
+                waiter = self._waiters.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)
 
     def _prepare(self, statement: Executable, dialect: Dialect) -> _Prepared | None:
         if statement in self._prepared:
@@ -144,7 +182,7 @@ class ReadConnections:
             raise
 
     async def _drop(self, connection: AsyncConnection) -> None:
-        self._open -= 1
+        self._closed_one()
         try:
             await connection.close()
         except (DBAPIError, OSError, *_DRIVER_ERRORS):

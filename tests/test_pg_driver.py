@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import func, literal, select, text, update
 from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -238,7 +238,7 @@ async def test_reads_for_updates_use_connections_kept_open_and_see_what_is_commi
     assert pg.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
 
 
-async def test_read_connections_busy_ended_or_failing_leave_reads_to_the_session(
+async def test_read_connections_ended_or_failing_leave_reads_to_the_session(
     pg: AsyncEngine,
 ) -> None:
     pool = create_session_pool(pg)
@@ -254,7 +254,7 @@ async def test_read_connections_busy_ended_or_failing_leave_reads_to_the_session
             await asyncio.sleep(0)
             return len(rows)
 
-    assert await asyncio.gather(*(one() for _ in range(20))) == [8] * 20  # 8 kept, rest: sessions
+    assert await asyncio.gather(*(one() for _ in range(20))) == [8] * 20  # 8 kept, shared
     async with pool() as session:
         with pytest.raises(ProgrammingError):  # a failing read fails through the session too
             await read_rows(session, text("SELECT nothing FROM nowhere"), {})
@@ -303,3 +303,34 @@ async def test_reads_run_by_asyncpg_give_exactly_what_sqlalchemy_gives(pg: Async
     page = await readers.rows(_PAGE_ROWS_ANY, {"ids": ids})
     assert page is not None and sorted(tuple(r) for r in page) == expected and len(expected) == 3
     assert readers._prepared[_PAGE_ROWS_ANY] is not None
+
+
+async def test_reads_wait_for_a_kept_connection_and_a_cancelled_wait_loses_none(
+    pg: AsyncEngine,
+) -> None:
+    """20 reads at once share the 8 kept connections (none goes through a session), and reads
+    cancelled while waiting leave every connection to the others."""
+    pool = create_session_pool(pg)
+    readers = read_connections(pg)
+    assert readers is not None
+    ran: list[str] = []
+    readers.listeners.append(ran.append)
+    slow = select(func.pg_sleep(0.02).label("slept"), literal(1).label("one"))
+
+    async def one() -> list[Any]:
+        async with pool() as session:
+            rows = await read_rows(session, slow, {})
+            assert held_connection(session.sync_session) is None
+            return [row[1] for row in rows]
+
+    assert await asyncio.gather(*(one() for _ in range(20))) == [[1]] * 20
+    assert len(ran) == 20 and readers._open <= 8
+    assert pg.sync_engine.pool.checkedout() <= 8  # type: ignore[attr-defined]
+
+    tasks = [asyncio.create_task(one()) for _ in range(14)]
+    await asyncio.sleep(0.005)  # 8 reading, 6 waiting
+    for task in tasks[-4:]:
+        task.cancel()
+    done = await asyncio.gather(*tasks, return_exceptions=True)
+    assert [d for d in done if not isinstance(d, BaseException)] == [[1]] * 10
+    assert len(readers._idle) == readers._open and not readers._waiters
