@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,6 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.engine import Engine as SyncEngine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -20,7 +18,14 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session
 
 from models import pg_async, sqlite_async
-from models.reads import READER, ReadConnections, held_connection
+from models.reads import (
+    READER,
+    ReadConnections,
+    close_reader,
+    engine_reader,
+    held_connection,
+    keep_reader,
+)
 from models.search import SearchCache
 from models.users import ProfileCache
 
@@ -54,9 +59,10 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int | None = None)
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
     backend = parsed.get_backend_name()
+    database = parsed.database or ""
+    on_file = backend == "sqlite" and database not in ("", ":memory:")
     if backend == "sqlite":
-        database = parsed.database
-        if database and database != ":memory:":
+        if on_file:
             Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
             kwargs.update(pool_size=pool_size or POOL_SIZE["sqlite"], max_overflow=0)
         # check_same_thread off: short reads run in the event loop's thread, everything else in
@@ -75,8 +81,10 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int | None = None)
     engine = Engine(create_async_engine(url, **kwargs).sync_engine)
     if backend == "sqlite":
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
+        if on_file and parsed.get_driver_name() == "aiosqlite":
+            keep_reader(engine, sqlite_async.LoopReader(parsed))
     elif (size := kwargs["pool_size"] * READ_SHARE[0] // READ_SHARE[1]) > 0:
-        _READ_CONNECTIONS[engine.sync_engine] = ReadConnections(engine, size)
+        keep_reader(engine, ReadConnections(engine, size))
     return engine
 
 
@@ -85,25 +93,15 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int | None = None)
 # in flight, 8 served the reads measurably better than 2 or 4 (python -m bench); the others
 # serve the sessions, which hold one only while they write.
 READ_SHARE = (2, 5)
-_READ_CONNECTIONS: weakref.WeakKeyDictionary[SyncEngine, ReadConnections] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def read_connections(engine: AsyncEngine) -> ReadConnections | None:
-    """The connections this PostgreSQL engine keeps for reads, if any."""
-    return _READ_CONNECTIONS.get(engine.sync_engine)
 
 
 class Engine(AsyncEngine):
-    """The bot's engine: ``dispose()`` first gives back the connections kept for reads."""
+    """The bot's engine: ``dispose()`` first closes its reader (models/reads.py)."""
 
     __slots__ = ()
 
     async def dispose(self, close: bool = True) -> None:
-        readers = _READ_CONNECTIONS.get(self.sync_engine)
-        if readers is not None:
-            await readers.close()
+        await close_reader(self)
         await super().dispose(close)
 
 
@@ -131,7 +129,7 @@ def create_session_pool(
         "profile_cache": ProfileCache(profile_cache_seconds),
         "search_cache": SearchCache(search_cache_seconds),
     }
-    reader = sqlite_async.loop_reader(engine) or read_connections(engine)
+    reader = engine_reader(engine)
     if reader is not None:
         info[READER] = reader  # models/reads.read_rows
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info)

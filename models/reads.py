@@ -21,6 +21,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy import Executable, Select
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Engine as SyncEngine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
@@ -166,9 +167,9 @@ class ReadConnections:
 
     async def _connect(self) -> tuple[AsyncConnection, Any] | None:
         engine = self._engine()
-        pool = engine.sync_engine.pool if engine is not None else None
-        if engine is None or self._open >= self.size or pool is None:
+        if engine is None or self._open >= self.size:
             return None
+        pool = engine.sync_engine.pool
         if pool.checkedout() >= pool.size():  # type: ignore[attr-defined]
             return None  # never wait for a connection: the session's way is as good
         self._open += 1
@@ -192,6 +193,35 @@ class ReadConnections:
         idle, self._idle = self._idle, []
         for connection, _driver in idle:
             await self._drop(connection)
+
+
+# Each engine's reader, made with the engine (models.db.create_engine) and closed with it.
+_READERS: weakref.WeakKeyDictionary[SyncEngine, LoopReader | ReadConnections] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def keep_reader(engine: AsyncEngine, reader: LoopReader | ReadConnections) -> None:
+    _READERS[engine.sync_engine] = reader
+
+
+def engine_reader(engine: AsyncEngine) -> LoopReader | ReadConnections | None:
+    """The reader of this engine's hot reads, if it has one."""
+    return _READERS.get(engine.sync_engine)
+
+
+def read_connections(engine: AsyncEngine) -> ReadConnections | None:
+    """The connections this PostgreSQL engine keeps for reads, if any."""
+    reader = engine_reader(engine)
+    return reader if isinstance(reader, ReadConnections) else None
+
+
+async def close_reader(engine: AsyncEngine) -> None:
+    reader = engine_reader(engine)
+    if isinstance(reader, LoopReader):
+        reader.close()
+    elif reader is not None:
+        await reader.close()
 
 
 def held_connection(session: Session) -> Connection | None:

@@ -39,7 +39,6 @@ from __future__ import annotations
 import collections
 import sqlite3
 import time
-import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -300,21 +299,6 @@ class LoopReader:
             self._connection.close()
             self._connection = None
         self.engine.dispose()
-
-
-_READERS: weakref.WeakKeyDictionary[Any, LoopReader] = weakref.WeakKeyDictionary()
-
-
-def loop_reader(engine: Any) -> LoopReader | None:
-    """The reader of this async engine's SQLite file (one per engine), or None for another
-    database or driver, or an in-memory one."""
-    url: URL = engine.url
-    if url.get_driver_name() != "aiosqlite" or url.database in (None, "", ":memory:"):
-        return None
-    reader = _READERS.get(engine.sync_engine)
-    if reader is None:
-        reader = _READERS[engine.sync_engine] = LoopReader(url)
-    return reader
 
 
 def _read_only(dbapi_connection: Any, _record: Any) -> None:

@@ -19,12 +19,12 @@ from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from models import commitments
-from models.db import create_engine, create_session_pool, read_connections
+from models.db import create_engine, create_session_pool
 from models.entities import District, Measure
 from models.measures import record_change
 from models.pg_async import plain_read
 from models.questions import _DUPLICATE
-from models.reads import READER, ReadConnections, held_connection, read_rows
+from models.reads import READER, ReadConnections, held_connection, read_connections, read_rows
 from models.reference import ensure_reference_data
 from models.search import _PAGE_ROWS, _PAGE_ROWS_ANY
 from tests.test_resident_browse import make_meeting

@@ -27,7 +27,6 @@ from bot.keyboards.resident import (
     Src,
 )
 from models import commitments
-from models.db import read_connections
 from models.entities import (
     Department,
     Dispute,
@@ -40,8 +39,9 @@ from models.entities import (
     User,
 )
 from models.measures import record_change
+from models.reads import engine_reader, read_connections
 from models.reference import DATA_DIR
-from models.sqlite_async import loop_reader
+from models.sqlite_async import LoopReader
 from models.text import fold
 from tests.conftest import onboard
 from tests.harness import BotClient, alerts, last_message, messages
@@ -390,8 +390,8 @@ def count_statements(engine: AsyncEngine) -> Iterator[list[str]]:
 
     # The update's statements: through its session, the SQLite loop reader or asyncpg on the
     # PostgreSQL read connections (models/reads.py).
-    reader = loop_reader(engine)
-    targets = [engine.sync_engine, *([reader.engine] if reader is not None else [])]
+    reader = engine_reader(engine)
+    targets = [engine.sync_engine, *([reader.engine] if isinstance(reader, LoopReader) else [])]
     for target in targets:
         event.listen(target, "before_cursor_execute", before)
     kept = read_connections(engine)
