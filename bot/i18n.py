@@ -17,9 +17,11 @@ from typing import Any
 from aiogram.types import TelegramObject
 from aiogram.types import User as TgUser
 from aiogram.utils.i18n import I18n, I18nMiddleware
+from aiogram.utils.i18n.context import get_i18n
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from sqlalchemy import inspect
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 SUPPORTED_LOCALES = ("ru", "kk", "en")
@@ -83,15 +85,28 @@ def guess_locale(language_code: str | None, default: str = "ru") -> str:
     return default
 
 
+def update_locale(data: dict[str, Any], default: str) -> str:
+    """The locale of an update: the stored profile's choice (``data["user"]``, loaded by the
+    update middleware), else Telegram's hint, else ``default``. The i18n middleware resolves it
+    once per update; handlers read it with :func:`current_locale`."""
+    profile = data.get("user")
+    stored = inspect(profile).dict.get("locale") if profile is not None else None
+    if stored:  # read without IO, even from a profile a rollback expired
+        return str(stored)
+    tg_user: TgUser | None = data.get("event_from_user")
+    return guess_locale(tg_user.language_code if tg_user else None, default)
+
+
+def current_locale() -> str:
+    """The locale of the update being handled (as :func:`update_locale` resolved it)."""
+    return str(get_i18n().current_locale)
+
+
 class ProfileI18nMiddleware(I18nMiddleware):
-    """Locale from the stored profile (loaded by ``UpdateMiddleware``), else Telegram's hint."""
+    """Sets the locale of each update (:func:`update_locale`) for ``gettext``."""
 
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
-        profile = data.get("user")
-        if profile is not None and profile.locale:
-            return str(profile.locale)
-        tg_user: TgUser | None = data.get("event_from_user")
-        return guess_locale(tg_user.language_code if tg_user else None, self.i18n.default_locale)
+        return update_locale(data, self.i18n.default_locale)
 
 
 def all_translations(i18n: I18n, msgid: str) -> frozenset[str]:

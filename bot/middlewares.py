@@ -25,12 +25,11 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, Update
 from aiogram.types import User as TgUser
 from aiogram.utils.i18n import I18n
-from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.i18n import N_, guess_locale
+from bot.i18n import N_, update_locale
 from models.db import SessionShelf, needs_commit, release_idle_connection
 from models.users import get_or_create_user
 
@@ -150,14 +149,7 @@ class UpdateMiddleware(BaseMiddleware):
             return None
 
     def _locale(self, data: dict[str, Any]) -> str:
-        user = data.get("user")
-        stored = None
-        if user is not None:
-            stored = inspect(user).dict.get("locale")  # no IO even if the row was expired
-        tg_user: TgUser | None = data.get("event_from_user")
-        return stored or guess_locale(
-            tg_user.language_code if tg_user else None, self.i18n.default_locale
-        )
+        return update_locale(data, self.i18n.default_locale)
 
     async def _apologise(self, event: TelegramObject, data: dict[str, Any], locale: str) -> None:
         if not isinstance(event, Update):
