@@ -1,7 +1,7 @@
 """Throughput and latency of the full Dispatcher on realistic resident updates.
 
 The bot is the production one (``create_dispatcher``: every middleware and router, the
-production session pool with its caches) over the test harness's recording Bot session (no
+production session pool) over the test harness's recording Bot session (no
 network), on a generated database. As in aiogram's own ``MockedBot``, the session records each
 request and answers it; the tests' emulation of Telegram's checks on each message (parsing its
 HTML, counting its visible characters) is off, as that is work Telegram's servers do
@@ -47,7 +47,6 @@ from bot.app import create_dispatcher, settle_heap
 from bot.callbacks import OpenMeasureCb
 from bot.config import Settings
 from bot.i18n import create_i18n
-from models.cache import PoolCache
 from models.db import create_session_pool
 from models.entities import Measure, User
 from tests.harness import TOKEN, BotClient, RecordingSession, last_message, make_bot
@@ -299,7 +298,6 @@ class Comparison:
     width: int = 1
     full_concurrent: Run = field(default_factory=Run)  # ``width`` in flight: throughput
     echo_concurrent: Run = field(default_factory=Run)
-    cold: Run = field(default_factory=Run)  # each update with the pool's caches emptied first
     # The ratio of each turn (an echo block, then the same number of updates through the bot):
     # their median shrugs off a noisy neighbour's burst that lands on one side of one turn.
     turns_concurrent: list[float] = field(default_factory=list)
@@ -337,18 +335,6 @@ class Comparison:
                 f"(= {p50 / echo_p50:5.1f}× / {p99 / echo_p50:5.1f}× the echo p50 "
                 f"{echo_p50:.2f} ms, n={len(times)})"
             )
-        if self.cold.samples:
-            out.append(
-                "    with the profile and search caches emptied before each update "
-                "(a resident's first update, words nobody searched for a minute):"
-            )
-            for kind in KINDS:
-                times = self.cold.times(kind)
-                if times:
-                    out.append(
-                        f"    {kind:<6} p50 {percentile(times, 50) * 1000:7.2f} ms  "
-                        f"p99 {percentile(times, 99) * 1000:7.2f} ms  (n={len(times)})"
-                    )
         return out
 
 
@@ -416,21 +402,9 @@ async def compare(
             turns_con.append(_ratio(full_turn, echo_turn))
         _trim(full_bot)
         _trim(echo_bot)
-    cold = await timed([_cold(pool, action) for action in full.actions(updates // 2)])
-    _trim(full_bot)
     return Comparison(
-        backend, full_seq, echo_seq, opened, width, full_con, echo_con, cold, turns_con, turns_seq
+        backend, full_seq, echo_seq, opened, width, full_con, echo_con, turns_con, turns_seq
     )
-
-
-def _cold(pool: async_sessionmaker[AsyncSession], action: Action) -> Action:
-    async def emptied_then_run() -> Any:
-        for cache in pool.kw["info"].values():
-            if isinstance(cache, PoolCache):
-                cache.clear()
-        return await action.run()
-
-    return Action(action.kind, action.user_id, emptied_then_run)
 
 
 def _trim(bot: Bot) -> None:

@@ -7,46 +7,9 @@ and enums only, never user text, and always fit Telegram's 64 bytes.
 
 from __future__ import annotations
 
-from enum import Enum, StrEnum
-from typing import Any
+from enum import StrEnum
 
-from aiogram.filters.callback_data import MAX_CALLBACK_LENGTH, CallbackData
-
-
-def packed(factory: type[CallbackData], **values: Any) -> str:
-    """``factory(**values).pack()`` without building a pydantic model and dumping it again (a
-    card packs three or four per update, a page of results one per row). The same text and the
-    same checks; ``tests/test_callbacks.py`` compares the two for every factory of the bot. The
-    values are ids, page numbers, enums and short codes, given with their fields' types."""
-    parts = [factory.__prefix__]
-    separator = factory.__separator__
-    fields = factory.model_fields
-    if not values.keys() <= fields.keys():
-        return factory(**values).pack()  # as aiogram treats an unknown field
-    for name, field in fields.items():
-        if name in values:
-            value = values[name]
-        elif field.is_required():
-            return factory(**values).pack()  # raises as aiogram does
-        else:
-            value = field.get_default(call_default_factory=True)
-        if value is None:
-            encoded = ""
-        elif isinstance(value, Enum):
-            encoded = str(value.value)
-        elif isinstance(value, bool):
-            encoded = str(int(value))
-        elif isinstance(value, int | str):
-            encoded = str(value)
-        else:  # anything else as aiogram packs it
-            return factory(**values).pack()
-        if separator in encoded:
-            raise ValueError(f"Separator symbol {separator!r} in value {name}={encoded!r}")
-        parts.append(encoded)
-    data = separator.join(parts)
-    if len(data.encode()) > MAX_CALLBACK_LENGTH:
-        raise ValueError(f"Resulted callback data is too long: {data!r}")
-    return data
+from aiogram.filters.callback_data import CallbackData
 
 
 class Origin(StrEnum):

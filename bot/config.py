@@ -26,11 +26,6 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Almaty"
     redis_url: str | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    # How long a profile read from the database serves later updates of the same person
-    # (models/users.ProfileCache), and search matches later searches of the same words
-    # (models/search.SearchCache); 0 reads the database every time.
-    profile_cache_seconds: float = Field(default=30.0, ge=0, le=3600)
-    search_cache_seconds: float = Field(default=60.0, ge=0, le=3600)
 
     # Deadline reminders: days before the due date.
     reminder_days: Annotated[tuple[int, ...], NoDecode] = (30, 7, 1)

@@ -4,7 +4,7 @@
 each event observer. Commit policy: the session is committed once after a handler returns;
 handlers that announce "saved" commit themselves before sending the confirmation. The Bot's
 request middleware gives an update's connection back to the pool before each request to Telegram
-when the database holds nothing of it.
+when the update has written nothing.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.i18n import N_, update_locale
-from models.db import SessionShelf, needs_commit, release_idle_connection
+from models.db import release_connection
 from models.users import get_or_create_user
 
 logger = logging.getLogger(__name__)
@@ -51,12 +51,11 @@ _update_session: ContextVar[tuple[AsyncSession, asyncio.Task[Any] | None] | None
 
 
 class ReleaseConnectionBeforeRequest(BaseRequestMiddleware):
-    """Before the bot talks to Telegram for an update, the update's database connection goes back
-    to the pool if nothing of the update is in the database's hands (it only read, or it has
-    committed): a request to Telegram takes tens to hundreds of milliseconds, the database work
-    around it a millisecond, so a few connections serve many updates in flight
-    (``models.db.POOL_SIZE``). An update that has written and not committed keeps its connection
-    (and its transaction) until it ends, as before."""
+    """Before the bot talks to Telegram for an update, an update that has only read ends its
+    transaction, so its database connection goes back to the pool
+    (:func:`models.db.release_connection`): a request to Telegram takes tens to hundreds of
+    milliseconds, the database work around it about a millisecond, so a few connections serve
+    many updates in flight. An update that has written keeps its transaction until it ends."""
 
     async def __call__(
         self,
@@ -66,7 +65,7 @@ class ReleaseConnectionBeforeRequest(BaseRequestMiddleware):
     ) -> Response[TelegramType]:
         entry = _update_session.get()
         if entry is not None and entry[1] is asyncio.current_task():
-            await release_idle_connection(entry[0])
+            await release_connection(entry[0])
         return await make_request(bot, method)
 
 
@@ -78,12 +77,11 @@ def prepare_bot(bot: Bot) -> Bot:
 
 
 class UpdateMiddleware(BaseMiddleware):
-    """Everything an update needs before its handler, in one layer (each middleware layer of
-    aiogram costs a few microseconds on every update): a database session, the caller's
-    profile and admin role, and the single error path.
+    """Everything an update needs before its handler, in one layer: a database session, the
+    caller's profile and admin role, and the single error path.
 
-    - The session is committed once after the handler returns, unless nothing is held or
-      pending (all of it given back before a request to Telegram: ReleaseConnectionBeforeRequest).
+    - One session per update, committed once after the handler returns (handlers that announce
+      "saved" commit themselves first).
     - The profile is loaded (or created) once per update; the admin role is the profile's or
       ``ADMIN_IDS``.
     - A handler's exception is logged with its traceback, the session rolled back, and the user
@@ -94,34 +92,27 @@ class UpdateMiddleware(BaseMiddleware):
     def __init__(
         self, session_pool: async_sessionmaker[AsyncSession], settings: Settings, i18n: I18n
     ) -> None:
-        self.sessions = SessionShelf(session_pool)
+        self.session_pool = session_pool
         self.settings = settings
         self.i18n = i18n
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        session = self.sessions.take()
-        failed = True
         try:
-            data["session"] = session
-            token = _update_session.set((session, asyncio.current_task()))
-            try:
-                await self._load_user(session, data)
-                result = await self._handle(handler, event, data)
-            finally:
-                _update_session.reset(token)
-            if needs_commit(session):
-                await session.commit()
-            failed = False
-            return result
+            async with self.session_pool() as session:
+                data["session"] = session
+                token = _update_session.set((session, asyncio.current_task()))
+                try:
+                    await self._load_user(session, data)
+                    result = await self._handle(handler, event, data)
+                finally:
+                    _update_session.reset(token)
+                if session.in_transaction():
+                    await session.commit()
+                return result
         except (SQLAlchemyError, OSError):
             logger.exception("Database unavailable while processing update %s", _update_id(event))
             await self._apologise(event, data, self._locale(data))
             return None
-        finally:
-            try:
-                await self.sessions.give_back(session, failed=failed)
-            except (SQLAlchemyError, OSError):
-                logger.exception("Could not close the session of update %s", _update_id(event))
 
     async def _load_user(self, session: AsyncSession, data: dict[str, Any]) -> None:
         tg_user: TgUser | None = data.get("event_from_user")

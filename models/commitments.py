@@ -13,7 +13,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import Integer, Select, and_, bindparam, case, func, select
+from sqlalchemy import Integer, RowMapping, Select, and_, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -34,7 +34,6 @@ from models.entities import (
     User,
 )
 from models.permissions import may_update_measure_clause
-from models.reads import read_rows
 
 
 @dataclass
@@ -385,28 +384,19 @@ class MeasureCard:
         return effective_status(self.measure.status, self.measure.due_date, today)
 
 
-_CARD_MEASURE_COLUMNS = (
-    Measure.id,
-    Measure.text,
-    Measure.status,
-    Measure.due_date,
-    Measure.deadline_text,
-    Measure.progress,
-    Measure.proof_photo_file_id,
-)
-_NAMES = 7  # code + three names + three short names
+NAME_FIELDS = ("code", "name_ru", "name_kk", "name_en", "short_ru", "short_kk", "short_en")
 
 
-def names_columns(entity: Any) -> tuple[Any, ...]:
-    """The three names and three short names of a district or department (or their alias)."""
-    return (
-        entity.name_ru,
-        entity.name_kk,
-        entity.name_en,
-        entity.short_ru,
-        entity.short_kk,
-        entity.short_en,
-    )
+def names_columns(entity: Any, prefix: str) -> list[Any]:
+    """A district's or department's code and names (or its alias's), labelled ``prefix_*``."""
+    return [getattr(entity, name).label(f"{prefix}_{name}") for name in NAME_FIELDS]
+
+
+def names_of(row: RowMapping, prefix: str) -> CardNames | None:
+    """The names read by :func:`names_columns`; None for an outer join's miss."""
+    if row[f"{prefix}_code"] is None:
+        return None
+    return CardNames(**{name: row[f"{prefix}_{name}"] for name in NAME_FIELDS})
 
 
 _Ts = TypeVarTuple("_Ts")
@@ -421,15 +411,15 @@ def joined_to_district(statement: Select[*_Ts]) -> Select[*_Ts]:
     )
 
 
-def card_names(values: Any) -> CardNames | None:
-    """Names read by :func:`names_columns` after a code column; None for an outer join's miss."""
-    return None if values[0] is None else CardNames(*values)
+def _count(statement: Select[Any], label: str) -> Any:
+    return statement.correlate(Measure).scalar_subquery().label(label)
 
 
 @functools.cache
-def _card_statement(with_permission: bool, with_page: bool) -> Select[*tuple[Any, ...]]:
-    """The card's main query, built once per variant (building a statement this size, with its
-    aliases and cache key, costs more than running it); ``measure_id``/``user_id`` are bound."""
+def _card_statement(with_permission: bool, with_page: bool) -> Select[Any]:
+    """The card's query, built once per variant; ``measure_id`` and ``user_id`` are bound. One
+    row per responsible department (usually one or two), each with the measure, its problem,
+    meeting and district, its latest update and its counts."""
     measure_id = bindparam("measure_id", type_=Integer)
     user_id = bindparam("user_id", type_=Integer)
     latest_id = (
@@ -442,26 +432,48 @@ def _card_statement(with_permission: bool, with_page: bool) -> Select[*tuple[Any
     )
     author = aliased(Department)
     columns: list[Any] = [
-        select(func.count(MeasureUpdate.id))
-        .where(MeasureUpdate.measure_id == Measure.id)
-        .correlate(Measure)
-        .scalar_subquery(),
-        select(func.count(Dispute.id))
-        .where(Dispute.measure_id == Measure.id, Dispute.resolved.is_(False))
-        .correlate(Measure)
-        .scalar_subquery(),
-        select(func.count(Follow.id))
-        .where(Follow.measure_id == Measure.id)
-        .correlate(Measure)
-        .scalar_subquery(),
-        select(func.count(Follow.id))
-        .where(Follow.measure_id == Measure.id, Follow.user_id == user_id)
-        .correlate(Measure)
-        .scalar_subquery(),
+        Measure.id.label("id"),
+        Measure.text.label("text"),
+        Measure.status.label("status"),
+        Measure.due_date.label("due_date"),
+        Measure.deadline_text.label("deadline_text"),
+        Measure.progress.label("progress"),
+        Measure.proof_photo_file_id.label("proof_photo_file_id"),
+        *names_columns(District, "district"),
+        ProblemIssue.number.label("problem_number"),
+        ProblemIssue.title.label("problem_title"),
+        Meeting.id.label("meeting_id"),
+        Meeting.starts_at.label("meeting_starts_at"),
+        MeasureUpdate.id.label("update_id"),
+        MeasureUpdate.created_at.label("update_created_at"),
+        MeasureUpdate.kind.label("update_kind"),
+        MeasureUpdate.status.label("update_status"),
+        MeasureUpdate.progress.label("update_progress"),
+        MeasureUpdate.comment.label("update_comment"),
+        *names_columns(author, "author"),
+        _count(
+            select(func.count(MeasureUpdate.id)).where(MeasureUpdate.measure_id == Measure.id),
+            "updates",
+        ),
+        _count(
+            select(func.count(Dispute.id)).where(
+                Dispute.measure_id == Measure.id, Dispute.resolved.is_(False)
+            ),
+            "disputes",
+        ),
+        _count(select(func.count(Follow.id)).where(Follow.measure_id == Measure.id), "followers"),
+        _count(
+            select(func.count(Follow.id)).where(
+                Follow.measure_id == Measure.id, Follow.user_id == user_id
+            ),
+            "mine",
+        ),
     ]
     if with_permission:
-        columns.append(may_update_measure_clause(user_id, Measure.id).correlate(Measure))
-    if with_page:
+        columns.append(
+            may_update_measure_clause(user_id, Measure.id).correlate(Measure).label("can_report")
+        )
+    if with_page:  # how many measures of the meeting come before it in plan order
         other, other_problem = aliased(Measure), aliased(ProblemIssue)
         columns.append(
             select(func.count(other.id))
@@ -479,41 +491,21 @@ def _card_statement(with_permission: bool, with_page: bool) -> Select[*tuple[Any
             )
             .correlate(Measure, ProblemIssue)
             .scalar_subquery()
+            .label("before")
         )
-    # The measure with everything it has once (the counts computed once), then one row per
-    # responsible department (usually one or two), in their order.
+    # The measure with everything it has once (the counts computed once), then joined to its
+    # responsible departments.
     card = (
-        joined_to_district(
-            select(
-                *_CARD_MEASURE_COLUMNS,
-                District.code,
-                *names_columns(District),
-                author.code,
-                *names_columns(author),
-                ProblemIssue.number,
-                ProblemIssue.title,
-                Meeting.id,
-                Meeting.starts_at,
-                MeasureUpdate.id,
-                MeasureUpdate.created_at,
-                MeasureUpdate.kind,
-                MeasureUpdate.status,
-                MeasureUpdate.progress,
-                MeasureUpdate.comment,
-                *columns,
-            )
-        )
+        joined_to_district(select(*columns))
         .outerjoin(MeasureUpdate, MeasureUpdate.id == latest_id)
         .outerjoin(author, author.id == MeasureUpdate.department_id)
         .where(Measure.id == measure_id)
         .subquery("card")
     )
     responsible = aliased(Department)
-    card_id = card.c[0]  # the measure's id
     return (
-        select(*card.c, responsible.code, *names_columns(responsible))
-        .select_from(card)
-        .outerjoin(MeasureDepartment, MeasureDepartment.measure_id == card_id)
+        select(card, *names_columns(responsible, "responsible"))
+        .outerjoin(MeasureDepartment, MeasureDepartment.measure_id == card.c.id)
         .outerjoin(responsible, responsible.id == MeasureDepartment.department_id)
         .order_by(MeasureDepartment.position, MeasureDepartment.department_id)
     )
@@ -534,48 +526,46 @@ async def load_card(
     ``per_page``: also the page of its meeting's list the measure is on (``card.plan_page``,
     as :func:`measure_page_in_meeting`).
     """
-    statement = _card_statement(user is not None and not is_admin, per_page is not None)
+    with_permission = user is not None and not is_admin
+    statement = _card_statement(with_permission, per_page is not None)
     params = {"measure_id": measure_id, "user_id": user.id if user is not None else -1}
-    # Plain columns, no ORM objects to build (models/reads.py).
-    rows = await read_rows(session, statement, params)
+    rows = (await session.execute(statement, params)).mappings().all()
     if not rows:
         return None
-    found = tuple(rows[0])
-    at = len(_CARD_MEASURE_COLUMNS)
-    measure = CardMeasure(*found[:at])
-    district = CardNames(*found[at : at + _NAMES])
-    at += _NAMES
-    department = card_names(found[at : at + _NAMES])
-    at += _NAMES
-    departments = [
-        names for row in rows if (names := card_names(row[-_NAMES:])) is not None
-    ]  # the last columns of each row
-    found = found[:-_NAMES]
-    problem = CardProblem(found[at], found[at + 1])
-    meeting = CardMeeting(found[at + 2], found[at + 3])
-    update_id, created_at, kind, status, progress, comment = found[at + 4 : at + 10]
-    updates, disputes, followers, mine = (int(c or 0) for c in found[at + 10 : at + 14])
-    rest = list(found[at + 14 :])
-    can_report = is_admin
-    if user is not None and not is_admin:
-        can_report = bool(rest.pop(0))
-    plan_page = int(rest.pop(0) or 0) // per_page if per_page is not None else 0
+    row = rows[0]
     latest = None
-    if update_id is not None:
-        latest = CardUpdate(created_at, kind, status, progress, comment, department)
+    if row["update_id"] is not None:
+        latest = CardUpdate(
+            created_at=row["update_created_at"],
+            kind=row["update_kind"],
+            status=row["update_status"],
+            progress=row["update_progress"],
+            comment=row["update_comment"],
+            department=names_of(row, "author"),
+        )
+    district = names_of(row, "district")
+    assert district is not None  # an inner join
     return MeasureCard(
-        measure=measure,
-        problem=problem,
-        meeting=meeting,
+        measure=CardMeasure(
+            id=row["id"],
+            text=row["text"],
+            status=row["status"],
+            due_date=row["due_date"],
+            deadline_text=row["deadline_text"],
+            progress=row["progress"],
+            proof_photo_file_id=row["proof_photo_file_id"],
+        ),
+        problem=CardProblem(row["problem_number"], row["problem_title"]),
+        meeting=CardMeeting(row["meeting_id"], row["meeting_starts_at"]),
         district=district,
-        departments=departments,
+        departments=[n for r in rows if (n := names_of(r, "responsible")) is not None],
         latest=latest,
-        updates=updates,
-        disputes=disputes,
-        following=bool(mine),
-        can_report=can_report,
-        followers=followers,
-        plan_page=plan_page,
+        updates=int(row["updates"] or 0),
+        disputes=int(row["disputes"] or 0),
+        following=bool(row["mine"]),
+        can_report=bool(row["can_report"]) if with_permission else is_admin,
+        followers=int(row["followers"] or 0),
+        plan_page=int(row["before"] or 0) // per_page if per_page is not None else 0,
     )
 
 

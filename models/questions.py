@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from aiogram import html
 from aiogram.utils.i18n import I18n
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,7 +32,6 @@ from models.entities import (
     QuestionSupport,
     User,
 )
-from models.reads import read_rows
 from models.text import fold, truncate
 from scheduler.queue import enqueue
 
@@ -150,27 +149,21 @@ class SentQuestion:
     ref: str | None
 
 
-# Built once, and only two columns (a form's text step runs it; building the statement, or a
-# whole Question object, cost more than running it).
-_DUPLICATE = (
-    select(Question.id, Question.ref)
-    .where(
-        Question.author_id == bindparam("author_id"),
-        Question.text_hash == bindparam("text_hash"),
-        Question.status != QuestionStatus.REJECTED,
-    )
-    .order_by(Question.id)
-    .limit(1)
-)
-
-
 async def find_duplicate(session: AsyncSession, author_id: int, text: str) -> SentQuestion | None:
     """The person's earlier question with the same text (ignoring rejected ones)."""
-    # Two columns: no ORM machinery needed (models/reads.py).
-    rows = await read_rows(
-        session, _DUPLICATE, {"author_id": author_id, "text_hash": text_hash(text)}
-    )
-    return SentQuestion(rows[0][0], rows[0][1]) if rows else None  # id, ref
+    found = (
+        await session.execute(
+            select(Question.id, Question.ref)
+            .where(
+                Question.author_id == author_id,
+                Question.text_hash == text_hash(text),
+                Question.status != QuestionStatus.REJECTED,
+            )
+            .order_by(Question.id)
+            .limit(1)
+        )
+    ).first()
+    return SentQuestion(found.id, found.ref) if found is not None else None
 
 
 async def _next_ref_number(session: AsyncSession, code: str) -> int:

@@ -9,16 +9,13 @@ of the three sources. Results in the user's district come first, then the rest o
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import (
-    ARRAY,
     ColumnElement,
     Integer,
     Text,
     and_,
-    any_,
-    bindparam,
     case,
     column,
     func,
@@ -28,11 +25,10 @@ from sqlalchemy import (
     union,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import aliased
 
 from bot.labels import effective_status
-from models.cache import PoolCache, pool_cache
-from models.commitments import MeasureRow, card_names, joined_to_district, names_columns
+from models.commitments import MeasureRow, joined_to_district, names_columns, names_of
 from models.entities import (
     Department,
     District,
@@ -42,7 +38,6 @@ from models.entities import (
     Meeting,
     ProblemIssue,
 )
-from models.reads import read_rows
 from models.text import like_escape, search_terms
 
 
@@ -98,65 +93,22 @@ def _matching(terms: list[str], fts: bool) -> ColumnElement[bool]:
     return and_(*[_term_condition(t, fts) for t in terms])
 
 
-@dataclass
-class _Matches:
-    """Every measure matching one set of words, newest meeting first (then plan order)."""
-
-    ids: list[int]
-    districts: list[int]
-    # per district: the same ids with the district's own first, and how many those are
-    orders: dict[int, tuple[list[int], int]] = field(default_factory=dict)
-
-    def ordered(self, district_id: int | None) -> tuple[list[int], int]:
-        key = district_id if district_id is not None else -1
-        found = self.orders.get(key)
-        if found is None:
-            here = [i for i, d in zip(self.ids, self.districts, strict=True) if d == key]
-            rest = [i for i, d in zip(self.ids, self.districts, strict=True) if d != key]
-            found = self.orders[key] = (here + rest, len(here))
-        return found
-
-
-class SearchCache(PoolCache[tuple[str, ...], _Matches]):
-    """Which measures match a set of words (:mod:`models.cache`).
-
-    Residents search the same few words (a street, «школа», «освещение») over and over; the
-    matching and ordering of thousands of measures is the expensive part of a search, the page
-    of rows is then loaded fresh by id (statuses and texts are always current). Any change to
-    measures, their problems, meetings, departments or links made through the pool empties the
-    cache at once; a change by another process (an import on another replica) shows within
-    ``ttl`` seconds.
-    """
-
-    watches = (Measure, ProblemIssue, Meeting, Department, MeasureDepartment)
-
-    def __init__(self, ttl: float = 60.0, size: int = 512) -> None:
-        super().__init__(ttl, size)
-
-
-def search_cache(session: AsyncSession | Session) -> SearchCache | None:
-    return pool_cache(session, SearchCache)
-
-
-async def _matches(session: AsyncSession, terms: list[str]) -> _Matches:
-    cache = search_cache(session)
-    key = tuple(terms)
-    found = cache.get(key) if cache is not None else None
-    if found is not None:
-        return found
-    rows = (
-        await session.execute(
-            select(Measure.id, Meeting.district_id)
-            .join(ProblemIssue, ProblemIssue.id == Measure.problem_id)
-            .join(Meeting, Meeting.id == ProblemIssue.meeting_id)
-            .where(_matching(terms, await _uses_fts(session)))
-            .order_by(Meeting.starts_at.desc(), ProblemIssue.number, Measure.position, Measure.id)
+async def _matches(
+    session: AsyncSession, terms: list[str], district_id: int | None
+) -> list[tuple[int, int]]:
+    """Every measure matching ``terms`` (its id and district): the district's own first, then
+    the rest of the city, newest meeting first, then plan order."""
+    in_district = case((Meeting.district_id == (district_id or -1), 0), else_=1)
+    result = await session.execute(
+        select(Measure.id, Meeting.district_id)
+        .join(ProblemIssue, ProblemIssue.id == Measure.problem_id)
+        .join(Meeting, Meeting.id == ProblemIssue.meeting_id)
+        .where(_matching(terms, await _uses_fts(session)))
+        .order_by(
+            in_district, Meeting.starts_at.desc(), ProblemIssue.number, Measure.position, Measure.id
         )
-    ).all()
-    found = _Matches([row[0] for row in rows], [row[1] for row in rows])
-    if cache is not None:
-        cache.put(key, found)
-    return found
+    )
+    return [(row.id, row.district_id) for row in result]
 
 
 async def search_measures(
@@ -169,66 +121,54 @@ async def search_measures(
     today: dt.date,
 ) -> SearchPage:
     """One page of measures matching every word of ``query``: the user's district first, then
-    the rest of the city, newest meetings first.
-
-    The matching ids come from the pool's :class:`SearchCache` or one query; the page's rows are
-    then loaded by id. A page past the end (the results shrank meanwhile) is the last page.
-    """
+    the rest of the city, newest meetings first. A page past the end (the results shrank
+    meanwhile) is the last page."""
     terms = search_terms(query)
     if not terms:
         return SearchPage(terms, [], 0, 0, 0)
-    ordered, in_district = (await _matches(session, terms)).ordered(district_id)
+    matches = await _matches(session, terms, district_id)
+    ordered = [measure_id for measure_id, _district in matches]
+    in_district = sum(1 for _id, district in matches if district == district_id)
     total = len(ordered)
     if not total:
         return SearchPage(terms, [], 0, 0, 0)
     page = min(max(page, 0), (total - 1) // per_page)
     page_ids = ordered[page * per_page : (page + 1) * per_page]
-    # Plain columns, no ORM objects to build (models/reads.py).
-    by_array = session.bind is not None and session.bind.dialect.name == "postgresql"
-    statement = _PAGE_ROWS_ANY if by_array else _PAGE_ROWS
-    found_rows = await read_rows(session, statement, {"ids": page_ids})
+    found = await session.execute(
+        joined_to_district(
+            select(
+                Measure.id.label("id"),
+                Measure.text.label("text"),
+                Measure.status.label("status"),
+                Measure.due_date.label("due_date"),
+                Measure.deadline_text.label("deadline_text"),
+                Measure.position.label("position"),
+                ProblemIssue.number.label("problem_number"),
+                ProblemIssue.title.label("problem_title"),
+                Meeting.starts_at.label("meeting_starts_at"),
+                District.id.label("district_id"),
+                *names_columns(District, "district"),
+            )
+        ).where(Measure.id.in_(page_ids))
+    )
     loaded = {
-        row[0]: MeasureRow(
-            id=row[0],
-            text=row[1],
-            status=effective_status(row[2], row[3], today),
-            due_date=row[3],
-            deadline_text=row[4],
-            position=row[5],
-            problem_number=row[6],
-            problem_title=row[7],
-            meeting_starts_at=row[8],
-            district_id=row[9],
-            district=card_names(row[10:]),
+        row["id"]: MeasureRow(
+            id=row["id"],
+            text=row["text"],
+            status=effective_status(row["status"], row["due_date"], today),
+            due_date=row["due_date"],
+            deadline_text=row["deadline_text"],
+            position=row["position"],
+            problem_number=row["problem_number"],
+            problem_title=row["problem_title"],
+            meeting_starts_at=row["meeting_starts_at"],
+            district_id=row["district_id"],
+            district=names_of(row, "district"),
         )
-        for row in found_rows
+        for row in found.mappings()
     }
     rows = [loaded[i] for i in page_ids if i in loaded]  # one may be gone
     return SearchPage(terms, rows, total, in_district, page)
-
-
-# A page of results by id, built once: the columns of a list row (not whole measures, problems
-# and meetings: loading those as objects cost more than the query).
-_PAGE_COLUMNS = joined_to_district(
-    select(
-        Measure.id,
-        Measure.text,
-        Measure.status,
-        Measure.due_date,
-        Measure.deadline_text,
-        Measure.position,
-        ProblemIssue.number,
-        ProblemIssue.title,
-        Meeting.starts_at,
-        District.id,
-        District.code,
-        *names_columns(District),
-    )
-)
-_PAGE_ROWS = _PAGE_COLUMNS.where(Measure.id.in_(bindparam("ids", expanding=True)))
-# PostgreSQL: the ids as one array parameter (``= ANY``), so the statement is compiled once and
-# run as it is by the read connections (models/reads.ReadConnections), not expanded each time.
-_PAGE_ROWS_ANY = _PAGE_COLUMNS.where(Measure.id == any_(bindparam("ids", type_=ARRAY(Integer))))
 
 
 def _row(

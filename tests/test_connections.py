@@ -1,6 +1,6 @@
 """Database connections are held only while an update uses the database: before the bot talks to
 Telegram, an update that only read (or has committed) gives its connection back to the pool
-(bot/middlewares.ReleaseConnectionBeforeRequest, models/db.release_idle_connection). Here the
+(bot/middlewares.ReleaseConnectionBeforeRequest, models/db.release_connection). Here the
 pool has a single connection, and one resident's request to Telegram hangs while another
 resident's update needs the database."""
 
@@ -13,12 +13,11 @@ from typing import Any
 import pytest
 from aiogram import Bot
 from aiogram.methods import SendMessage, TelegramMethod
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.callbacks import OpenMeasureCb
-from bot.middlewares import UpdateMiddleware
-from models.db import SessionShelf, create_engine, create_session_pool, release_idle_connection
+from models.db import create_engine, create_session_pool, release_connection
 from models.entities import District, Follow, User
 from models.reference import ensure_reference_data
 from tests.conftest import onboard
@@ -88,18 +87,18 @@ async def test_an_update_that_wrote_keeps_its_connection_until_it_ends(
 ) -> None:
     async with session_pool() as session:
         district = (await session.execute(select(District).limit(1))).scalar_one()
-        assert await release_idle_connection(session)  # only read: released
+        assert await release_connection(session)  # only read: released
         assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
         assert district.slug  # still loaded, no query needed
 
         district.order += 1000  # changed in the session, not yet written
-        assert not await release_idle_connection(session)
+        assert not await release_connection(session)
         await session.flush()  # written, not committed: the database holds it
-        assert not await release_idle_connection(session)
+        assert not await release_connection(session)
         assert engine.pool.checkedout() == 1  # type: ignore[attr-defined]
         session.add(User(tg_id=77_001, full_name="Later"))
         await session.commit()
-        assert not await release_idle_connection(session)  # nothing held any more
+        assert not await release_connection(session)  # nothing held any more
     async with session_pool() as session:
         again = await session.get(District, district.id)
         assert again is not None and again.order == district.order
@@ -126,56 +125,16 @@ async def test_updates_that_read_or_write_leave_no_connection_and_keep_their_wri
     assert follows.scalar_one() == 1
 
 
-def _shelf(dp: Any) -> SessionShelf:
-    middleware = next(m for m in dp.update.outer_middleware if isinstance(m, UpdateMiddleware))
-    return middleware.sessions
-
-
-async def test_an_updates_session_is_kept_for_the_next_without_its_objects(
-    dp: Any, make_client: Any, session: AsyncSession, engine: AsyncEngine
-) -> None:
-    """After an update that holds nothing, its session is emptied and the next update takes it:
-    that one sees its own profile, language and data, nothing of the first one's."""
-    _meeting_id, ids = await make_meeting(session, measures=1, text="Сайран {n}")
-    await session.commit()
-    russian: BotClient = make_client(user_id=601, language_code="ru")
-    english: BotClient = make_client(user_id=602, language_code="en")
-    await onboard(russian, "ru")
-    await onboard(english, "en")
-    shelf = _shelf(dp)
-
-    card = last_message(await russian.press(OpenMeasureCb(id=ids[0]).pack()))
-    assert "Сайран 1" in card.text and "Следить" in " ".join(card.buttons)
-    assert len(shelf._idle) == 1
-    kept = shelf._idle[0]
-    assert len(kept.sync_session.identity_map) == 0 and not kept.sync_session.in_transaction()
-    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
-
-    answer = await english.click(card, "Следить")  # the English resident's own button press
-    assert any("Unfollow" in b for m in answer for b in getattr(m, "buttons", []))
-    assert shelf._idle == [kept]  # the same session served it, and was kept again
-    session.expire_all()
-    follower = await session.execute(
-        select(User.tg_id)
-        .join(Follow, Follow.user_id == User.id)
-        .where(Follow.measure_id == ids[0])
-    )
-    assert follower.scalars().all() == [602]
-
-
-async def test_a_session_that_failed_or_holds_a_connection_is_closed_not_kept(
+async def test_a_statement_that_writes_keeps_the_connection_as_a_flush_does(
     session_pool: async_sessionmaker[AsyncSession], engine: AsyncEngine
 ) -> None:
-    shelf = SessionShelf(session_pool)
-    holding = shelf.take()
-    await holding.execute(select(District.id).limit(1))  # a connection taken and still held
-    assert engine.pool.checkedout() == 1  # type: ignore[attr-defined]
-    await shelf.give_back(holding)
-    assert engine.pool.checkedout() == 0 and shelf._idle == []  # type: ignore[attr-defined]
-
-    failed = shelf.take()
-    await shelf.give_back(failed, failed=True)
-    assert shelf._idle == []
-    clean = shelf.take()
-    await shelf.give_back(clean)
-    assert shelf._idle == [clean] and shelf.take() is clean
+    async with session_pool() as session:
+        await session.execute(update(District).values(order=District.order + 1000))
+        assert not await release_connection(session)  # written by a statement, not a flush
+        assert engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+        await session.rollback()
+        await session.execute(select(District.id).limit(1))
+        assert await release_connection(session)  # a new transaction that only read
+    async with session_pool() as session:
+        orders = (await session.execute(select(District.order))).scalars().all()
+        assert max(orders) < 1000  # the rolled-back write is gone

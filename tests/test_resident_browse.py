@@ -39,9 +39,7 @@ from models.entities import (
     User,
 )
 from models.measures import record_change
-from models.reads import engine_reader, read_connections
 from models.reference import DATA_DIR
-from models.sqlite_async import LoopReader
 from models.text import fold
 from tests.conftest import onboard
 from tests.harness import BotClient, alerts, last_message, messages
@@ -388,22 +386,11 @@ def count_statements(engine: AsyncEngine) -> Iterator[list[str]]:
     def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         statements.append(statement)
 
-    # The update's statements: through its session, the SQLite loop reader or asyncpg on the
-    # PostgreSQL read connections (models/reads.py).
-    reader = engine_reader(engine)
-    targets = [engine.sync_engine, *([reader.engine] if isinstance(reader, LoopReader) else [])]
-    for target in targets:
-        event.listen(target, "before_cursor_execute", before)
-    kept = read_connections(engine)
-    if kept is not None:
-        kept.listeners.append(statements.append)
+    event.listen(engine.sync_engine, "before_cursor_execute", before)
     try:
         yield statements
     finally:
-        for target in targets:
-            event.remove(target, "before_cursor_execute", before)
-        if kept is not None:
-            kept.listeners.remove(statements.append)
+        event.remove(engine.sync_engine, "before_cursor_execute", before)
 
 
 async def test_bounded_queries_for_card_and_lists(

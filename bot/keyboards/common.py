@@ -51,7 +51,7 @@ def pagination_row(
     page: int, pages: int, make: Callable[[int], CallbackData | str]
 ) -> list[InlineKeyboardButton]:
     """``◀️ 2/5 ▶️``; empty when everything fits on one page. Pages are 0-based. ``make`` gives
-    a page's callback data, or its packed text (``bot.callbacks.packed``)."""
+    a page's callback data (or its packed text)."""
     if pages <= 1:
         return []
 

@@ -19,7 +19,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n.context import get_i18n
 
-from bot.callbacks import ReportMeasureCb, packed
+from bot.callbacks import ReportMeasureCb
 from bot.formatting import fmt_date, fmt_datetime, to_local
 from bot.keyboards.builder import Keyboard
 from bot.keyboards.common import page_count, pagination_row
@@ -443,14 +443,14 @@ def _card_text(card: MeasureCard, locale: str, today: dt.date, measure_limit: in
 def card_back_button(card: MeasureCard, nav: CardNav) -> InlineKeyboardButton:
     match nav.src:
         case Src.MEETING:
-            data = packed(MeetingCb, id=card.meeting.id, page=nav.page, dp=nav.dp)
+            data = MeetingCb(id=card.meeting.id, page=nav.page, dp=nav.dp).pack()
             text = _("⬅️ Back")
         case Src.SEARCH:
-            data, text = packed(SearchCb, page=nav.page), _("⬅️ Back to the results")
+            data, text = SearchCb(page=nav.page).pack(), _("⬅️ Back to the results")
         case Src.FOLLOWING:
-            data, text = packed(FollowingCb, page=nav.page), _("⬅️ Back to what I follow")
+            data, text = FollowingCb(page=nav.page).pack(), _("⬅️ Back to what I follow")
         case _:
-            data = packed(MeetingCb, id=card.meeting.id, page=nav.page, dp=0)
+            data = MeetingCb(id=card.meeting.id, page=nav.page, dp=0).pack()
             text = _("📋 The whole plan of the meeting")
     return InlineKeyboardButton(text=text, callback_data=data)
 
@@ -470,10 +470,13 @@ def render_card(
     text = text[:MAX_TEXT] if len(text) > MAX_TEXT else text
     nav_ = nav or CardNav()
     builder = Keyboard()
-    follow_data = packed(
-        CardFollowCb, id=card.measure.id, on=0 if card.following else 1, src=nav_.src,
-        page=nav_.page, dp=nav_.dp,
-    )  # fmt: skip
+    follow_data = CardFollowCb(
+        id=card.measure.id,
+        on=0 if card.following else 1,
+        src=nav_.src,
+        page=nav_.page,
+        dp=nav_.dp,
+    ).pack()
     builder.row(
         InlineKeyboardButton(
             text=_("🔕 Unfollow") if card.following else _("🔔 Follow"),
@@ -481,23 +484,23 @@ def render_card(
         ),
         InlineKeyboardButton(
             text=_("📜 History ({n})").format(n=card.updates),
-            callback_data=packed(
-                HistoryCb, id=card.measure.id, hp=0, src=nav_.src, page=nav_.page, dp=nav_.dp
-            ),
+            callback_data=HistoryCb(
+                id=card.measure.id, hp=0, src=nav_.src, page=nav_.page, dp=nav_.dp
+            ).pack(),
         ),
     )
     extra = []
     if card.measure.proof_photo_file_id:
         extra.append(
             InlineKeyboardButton(
-                text=_("📷 Proof"), callback_data=packed(ProofCb, id=card.measure.id)
+                text=_("📷 Proof"), callback_data=ProofCb(id=card.measure.id).pack()
             )
         )
     if card.can_report:
         extra.append(
             InlineKeyboardButton(
                 text=_("📝 Report progress"),
-                callback_data=packed(ReportMeasureCb, id=card.measure.id),
+                callback_data=ReportMeasureCb(id=card.measure.id).pack(),
             )
         )
     if extra:
@@ -575,11 +578,11 @@ def search_view(result: SearchPage, query: str, locale: str, has_district: bool)
         builder.row(
             InlineKeyboardButton(
                 text=measure_button_text(row, f"{number}. "),
-                callback_data=packed(CardCb, id=row.id, src=Src.SEARCH, page=result.page, dp=0),
+                callback_data=CardCb(id=row.id, src=Src.SEARCH, page=result.page, dp=0).pack(),
             )
         )
     pages = page_count(result.total, SEARCH_PER_PAGE)
-    nav = pagination_row(result.page, pages, lambda p: packed(SearchCb, page=p))
+    nav = pagination_row(result.page, pages, lambda p: SearchCb(page=p).pack())
     if nav:
         builder.row(*nav)
     return _fit(lines), builder.as_markup()
