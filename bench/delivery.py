@@ -42,9 +42,9 @@ from aiogram.types import Chat, Message
 from aiogram.types import User as TgUser
 from sqlalchemy import func, insert, select
 
-from bot.config import Settings
 from models.db import create_engine, create_session_pool, migrate
 from models.entities import Notification, NotificationStatus
+from models.settings import Settings
 from scheduler.delivery import Clock, DeliveryWorker, SystemClock, VirtualClock
 
 TOKEN = "42:BENCH-TOKEN"

@@ -45,10 +45,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bench.generate import FIRST_TG_ID
 from bot.app import create_dispatcher, settle_heap
 from bot.callbacks import OpenMeasureCb
-from bot.config import Settings
 from bot.i18n import create_i18n
 from models.db import create_session_pool
 from models.entities import Measure, User
+from models.settings import Settings
 from tests.harness import TOKEN, BotClient, RecordingSession, last_message, make_bot
 
 SEARCHES = (

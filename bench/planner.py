@@ -18,10 +18,10 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bot.config import Settings
 from bot.i18n import create_i18n
 from models.db import create_session_pool
 from models.entities import Measure, Notification
+from models.settings import Settings
 from tests.harness import TOKEN
 
 Planner = Callable[[AsyncSession, I18n, Settings, dt.datetime], Awaitable[Any]]

@@ -21,7 +21,6 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.commands import set_commands
-from bot.config import Settings
 from bot.fast_filters import (
     GatedDispatcher,
     gate_callback_routers,
@@ -35,6 +34,7 @@ from bot.webhook import check_webhook_settings, run_webhook
 from handlers import get_routers
 from models.db import create_engine, create_session_pool, migrate
 from models.reference import ensure_reference_data
+from models.settings import Settings
 from scheduler.runtime import start_background, stop_background
 
 logger = logging.getLogger(__name__)

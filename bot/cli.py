@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from bot.config import ConfigError, Settings, load_settings
+from models.settings import ConfigError, Settings, load_settings
 
 SUBCOMMAND_MODULES = ("bot.cli_core", "bot.cli_admin", "bot.cli_department", "bot.cli_queue")
 

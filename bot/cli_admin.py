@@ -16,9 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
-from bot.formatting import to_local
 from models.admins import grant_admin, list_admins, revoke_admin
+from models.clock import to_local
 from models.db import create_engine, create_session_pool
 from models.db import migrate as apply_migrations
 from models.entities import Department
@@ -26,6 +25,7 @@ from models.importer import MAX_FILE_SIZE, FileProblem, PlanFileError, read_plan
 from models.meetings import get_meeting
 from models.plans import ParsedPlan, PlanRow, RowProblem, apply_plan, parse_plan
 from models.reference import ensure_reference_data
+from models.settings import Settings
 
 FILE_PROBLEMS = {
     FileProblem.NOT_TABLE: "not a table: use a .csv, .xlsx or .json file",

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from bot.config import Settings
 from models.db import create_engine, create_session_pool
 from models.db import migrate as apply_migrations
 from models.demo import load_demo
 from models.reference import ensure_reference_data
+from models.settings import Settings
 
 
 def register(subparsers: Any) -> None:

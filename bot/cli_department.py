@@ -10,7 +10,6 @@ import argparse
 import logging
 from typing import Any
 
-from bot.config import Settings
 from models.db import create_engine, create_session_pool
 from models.db import migrate as apply_migrations
 from models.departments import (
@@ -21,6 +20,7 @@ from models.departments import (
     open_invitations,
 )
 from models.reference import ensure_reference_data
+from models.settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
-from bot.config import Settings
 from models.db import create_engine, create_session_pool
+from models.settings import Settings
 from scheduler.delivery import due_now, oldest_pending, queue_counts, recent_failures
 
 

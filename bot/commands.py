@@ -21,7 +21,8 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import I18n
 
-from bot.i18n import N_, SUPPORTED_LOCALES
+from bot.i18n import SUPPORTED_LOCALES
+from models.translation import N_
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Locale-aware formatting of dates, times and numbers (Babel), in the configured time zone."""
+"""Locale-aware formatting of dates, times and numbers (Babel), in Almaty time."""
 
 from __future__ import annotations
 
@@ -8,21 +8,8 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as _format_date
 from babel.numbers import format_decimal
-from babel.numbers import format_percent as _format_percent
 
-ALMATY = ZoneInfo("Asia/Almaty")
-
-
-def local_now(tz: ZoneInfo = ALMATY) -> dt.datetime:
-    return dt.datetime.now(tz)
-
-
-def local_today(tz: ZoneInfo = ALMATY) -> dt.date:
-    return local_now(tz).date()
-
-
-def to_local(moment: dt.datetime, tz: ZoneInfo = ALMATY) -> dt.datetime:
-    return moment.astimezone(tz)
+from models.clock import ALMATY
 
 
 @functools.lru_cache(maxsize=8192)
@@ -39,19 +26,3 @@ def fmt_datetime(moment: dt.datetime, locale: str, tz: ZoneInfo = ALMATY) -> str
 
 def fmt_number(value: float, locale: str) -> str:
     return format_decimal(value, locale=locale)
-
-
-def fmt_percent(fraction: float, locale: str, digits: int = 1) -> str:
-    return _format_percent(fraction, format=f"#,##0.{'0' * digits}%", locale=locale)
-
-
-def parse_local_datetime(text: str, tz: ZoneInfo = ALMATY) -> dt.datetime | None:
-    """``23.06.2022 15:00`` (local wall time) → aware UTC; None when it is not such a moment."""
-    cleaned = " ".join(text.replace(",", " ").split())
-    for pattern in ("%d.%m.%Y %H:%M", "%Y-%m-%d %H:%M", "%d.%m.%y %H:%M"):
-        try:
-            naive = dt.datetime.strptime(cleaned, pattern)  # noqa: DTZ007 - zone attached below
-        except ValueError:
-            continue
-        return naive.replace(tzinfo=tz).astimezone(dt.UTC)
-    return None

@@ -112,8 +112,3 @@ class ProfileI18nMiddleware(I18nMiddleware):
 def all_translations(i18n: I18n, msgid: str) -> frozenset[str]:
     """Every locale's rendering of a message: filters match a button in whatever language."""
     return frozenset(i18n.gettext(msgid, locale=loc) for loc in SUPPORTED_LOCALES)
-
-
-def N_(message: str) -> str:
-    """Mark a message for extraction without translating it now (translate at use time)."""
-    return message

@@ -14,7 +14,8 @@ from aiogram.types import KeyboardButton, Message, ReplyKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.i18n import N_, all_translations
+from bot.i18n import all_translations
+from models.translation import N_
 
 
 class MenuItem(StrEnum):

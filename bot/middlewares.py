@@ -28,9 +28,10 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import Settings
-from bot.i18n import N_, update_locale
+from bot.i18n import update_locale
 from models.db import release_connection
+from models.settings import Settings
+from models.translation import N_
 from models.users import get_or_create_user
 
 logger = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
-from bot.i18n import N_
+from models.translation import N_
 
 ADMIN_ONLY = N_("Sorry, this is only for akimat staff.")
 

@@ -17,7 +17,7 @@ from sqlalchemy import NullPool, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.config import Settings
+from models.settings import Settings
 
 KEY_PREFIX = "kezdesu"
 # A replica that dies while holding a user's lock must not block that user for long.

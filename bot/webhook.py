@@ -25,7 +25,7 @@ from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import ConfigError, Settings
+from models.settings import ConfigError, Settings
 
 logger = logging.getLogger(__name__)
 

@@ -36,9 +36,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import AdminCb, AdminSection
-from bot.formatting import fmt_date, fmt_datetime, fmt_number, to_local
-from bot.formatting import parse_local_datetime as parse_moment
-from bot.i18n import N_
+from bot.formatting import fmt_date, fmt_datetime, fmt_number
 from bot.keyboards.admin import (
     ADMIN_CALLBACKS,
     MEETINGS_PER_PAGE,
@@ -71,6 +69,8 @@ from bot.keyboards.builder import Keyboard
 from bot.keyboards.common import clamp_page
 from bot.menu import MenuButton, MenuItem
 from bot.replies import refuse, show
+from models.clock import parse_local_datetime as parse_moment
+from models.clock import to_local
 from models.entities import Department, District, Meeting, MeetingStatus, User
 from models.importer import (
     MAX_FILE_SIZE,
@@ -92,6 +92,7 @@ from models.meetings import (
     slot_taken,
 )
 from models.plans import ApplyResult, ParsedPlan, PlanRow, RowProblem, apply_plan, parse_plan
+from models.translation import N_
 from models.users import get_district, list_districts
 from scheduler.queue import enqueue
 

@@ -41,9 +41,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import AdminCb, AdminSection, ReportMeasureCb
-from bot.config import Settings
-from bot.formatting import fmt_date, fmt_datetime, local_today
-from bot.i18n import N_
+from bot.formatting import fmt_date, fmt_datetime
 from bot.keyboards.builder import Keyboard
 from bot.keyboards.common import clamp_page, page_count
 from bot.keyboards.department import (
@@ -77,11 +75,12 @@ from bot.keyboards.department import (
     report_keyboard,
     skip_keyboard,
 )
-from bot.labels import OVERDUE, status_label
+from bot.labels import status_label
 from bot.menu import MenuButton, MenuItem
 from bot.replies import show
 from handlers.common import ask_district, send_main_menu
 from models import departments as deps
+from models.clock import local_today
 from models.departments import INVITE_PREFIX, InviteOutcome, MeasureGroup, Recipient
 from models.entities import (
     OPEN_STATUSES,
@@ -104,7 +103,10 @@ from models.permissions import (
     chat_department_ids,
     member_department_ids,
 )
+from models.settings import Settings
+from models.statuses import OVERDUE
 from models.text import truncate
+from models.translation import N_
 from scheduler.notify import (
     OPEN_BUTTON,
     QUESTION_REASON_LINE,

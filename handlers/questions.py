@@ -22,8 +22,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
-from bot.formatting import fmt_date, fmt_datetime, to_local
+from bot.formatting import fmt_date, fmt_datetime
 from bot.i18n import LANGUAGE_NAMES
 from bot.keyboards.common import clamp_page, page_count
 from bot.keyboards.questions import (
@@ -54,6 +53,7 @@ from bot.labels import question_label
 from bot.menu import MenuButton, MenuItem
 from handlers.common import ask_district, send_main_menu
 from models.base import utcnow
+from models.clock import to_local
 from models.entities import Category, District, Meeting, Question, QuestionStatus, User
 from models.follows import follow, is_following
 from models.privacy import forget_user, personal_data
@@ -84,6 +84,7 @@ from models.questions import (
     unsupport,
     user_questions,
 )
+from models.settings import Settings
 from models.text import truncate
 
 router: Final[Router] = Router(name=__name__)

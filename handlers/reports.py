@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import AdminCb, AdminSection
 from bot.charts import category_bar_chart
-from bot.formatting import fmt_date, fmt_datetime, local_today
+from bot.formatting import fmt_date, fmt_datetime
 from bot.keyboards.reports import (
     ExportCb,
     Factory,
@@ -46,6 +46,7 @@ from bot.keyboards.reports import (
 from bot.labels import status_label
 from bot.replies import ADMIN_ONLY, refuse, show
 from models import exports
+from models.clock import local_today
 from models.entities import District, MeasureStatus, Meeting, QuestionStatus
 from models.moderation import districts_by_id, recent_meetings
 from models.stats import (

@@ -30,8 +30,6 @@ from aiogram.utils.i18n.context import get_i18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import OpenMeasureCb
-from bot.formatting import local_today
-from bot.i18n import N_
 from bot.keyboards.resident import (
     FOLLOWING_PER_PAGE,
     HISTORY_PER_PAGE,
@@ -66,15 +64,17 @@ from bot.keyboards.resident import (
     render_card,
     search_view,
 )
-from bot.labels import status_mark
 from bot.menu import MenuButton, MenuItem
 from bot.replies import show
 from handlers.common import start
 from models import commitments
+from models.clock import local_today
 from models.entities import District, Measure, User
 from models.follows import follow, unfollow
 from models.search import popular_measures, search_measures
+from models.statuses import status_mark
 from models.text import truncate
+from models.translation import N_
 
 router: Final[Router] = Router(name=__name__)
 router.message.filter(F.chat.type == "private")

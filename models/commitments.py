@@ -17,7 +17,6 @@ from sqlalchemy import Integer, RowMapping, Select, and_, bindparam, case, func,
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.labels import OVERDUE, effective_status
 from models.entities import (
     OPEN_STATUSES,
     Department,
@@ -34,6 +33,7 @@ from models.entities import (
     User,
 )
 from models.permissions import may_update_measure_clause
+from models.statuses import OVERDUE, effective_status
 
 
 @dataclass

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiogram.utils.i18n import I18n
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -22,9 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.formatting import ALMATY
-from bot.i18n import N_
-from bot.labels import MEASURE_LABELS, effective_status, question_label
+from models.clock import ALMATY
 from models.entities import (
     Category,
     Department,
@@ -36,6 +33,8 @@ from models.entities import (
     QuestionSource,
 )
 from models.stats import Scope, ScopeKind, measure_condition, question_condition
+from models.statuses import MEASURE_LABELS, QUESTION_LABELS, effective_status
+from models.translation import N_, Translator
 
 QUESTION_COLUMNS: tuple[str, ...] = (
     N_("Reference"),
@@ -94,7 +93,7 @@ def _local(moment: dt.datetime | None, tz: ZoneInfo) -> dt.datetime | None:
 
 
 async def question_table(
-    session: AsyncSession, scope: Scope, i18n: I18n, locale: str, tz: ZoneInfo = ALMATY
+    session: AsyncSession, scope: Scope, i18n: Translator, locale: str, tz: ZoneInfo = ALMATY
 ) -> Table:
     questions = list(
         (
@@ -141,7 +140,7 @@ async def question_table(
                 q.longitude,
                 (q.author_name or "") if q.show_name else "",
                 i18n.gettext(source, locale=locale) if source else q.source,
-                question_label(i18n, q.status, locale),
+                i18n.gettext(QUESTION_LABELS.get(q.status, q.status), locale=locale),
                 q.supporters,
                 department.short(locale) if department is not None else "",
                 q.answer or "",
@@ -157,7 +156,7 @@ async def question_table(
 async def measure_table(
     session: AsyncSession,
     scope: Scope,
-    i18n: I18n,
+    i18n: Translator,
     locale: str,
     today: dt.date,
     tz: ZoneInfo = ALMATY,

@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.formatting import fmt_datetime
-from bot.i18n import N_
 from models.entities import District, Measure, Meeting, ProblemIssue
 from models.follows import district_followers
 from models.text import truncate
+from models.translation import N_
 from scheduler.queue import enqueue
 
 OUTCOME_FIELDS = (

@@ -19,7 +19,6 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import N_
 from models.base import utcnow
 from models.entities import (
     Category,
@@ -33,6 +32,7 @@ from models.entities import (
     User,
 )
 from models.text import fold, truncate
+from models.translation import N_
 from scheduler.queue import enqueue
 
 TEXT_MIN = 15

@@ -27,7 +27,6 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.labels import effective_status
 from models.commitments import MeasureRow, joined_to_district, names_columns, names_of
 from models.entities import (
     Department,
@@ -38,6 +37,7 @@ from models.entities import (
     Meeting,
     ProblemIssue,
 )
+from models.statuses import effective_status
 from models.text import like_escape, search_terms
 
 

@@ -20,8 +20,7 @@ from babel.numbers import format_decimal
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.formatting import ALMATY
-from bot.labels import OVERDUE, effective_status
+from models.clock import ALMATY
 from models.entities import (
     Category,
     Department,
@@ -34,6 +33,7 @@ from models.entities import (
     Question,
     QuestionStatus,
 )
+from models.statuses import OVERDUE, effective_status
 
 # Questions that count as classified: moderated and kept (not pending, rejected or merged).
 CLASSIFIED_STATUSES: tuple[str, ...] = (

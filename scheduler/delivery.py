@@ -68,8 +68,8 @@ from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import Settings
 from models.entities import DepartmentChat, Notification, NotificationStatus, User
+from models.settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,6 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
 from bot.formatting import fmt_date
 from bot.menu import MenuItem, label
 from models.entities import (
@@ -33,6 +32,7 @@ from models.entities import (
     MeasureDepartment,
     Question,
 )
+from models.settings import Settings
 from models.text import truncate
 from scheduler.delivery import daytime
 from scheduler.queue import enqueue

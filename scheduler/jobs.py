@@ -16,7 +16,7 @@ from typing import Any
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import Settings
+from models.settings import Settings
 from scheduler.digest import plan_digests
 from scheduler.meetings import plan_meeting_reminders
 from scheduler.reminders import plan_deadline_reminders

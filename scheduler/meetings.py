@@ -29,10 +29,10 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
 from bot.formatting import fmt_datetime
 from bot.menu import MenuItem, label
 from models.entities import District, Follow, Meeting, MeetingStatus, User
+from models.settings import Settings
 from scheduler.queue import enqueue
 
 logger = logging.getLogger(__name__)

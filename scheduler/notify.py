@@ -8,11 +8,11 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import OpenMeasureCb
-from bot.i18n import N_
 from bot.labels import question_label, status_label
 from models.entities import Measure, MeasureUpdate, Question, QuestionStatus, User
 from models.follows import measure_followers
 from models.text import truncate
+from models.translation import N_
 from scheduler.queue import enqueue
 
 UPDATE_TITLE = N_("🔔 <b>Update on a commitment you follow</b>")

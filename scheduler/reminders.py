@@ -29,7 +29,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import OpenMeasureCb, ReportMeasureCb
-from bot.config import Settings
 from bot.formatting import fmt_date
 from models.entities import (
     OPEN_STATUSES,
@@ -40,6 +39,7 @@ from models.entities import (
     MeasureDepartment,
     User,
 )
+from models.settings import Settings
 from models.text import truncate
 from scheduler.delivery import daytime
 from scheduler.notify import OPEN_BUTTON

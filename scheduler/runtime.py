@@ -28,7 +28,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import Settings
+from models.settings import Settings
 from scheduler.delivery import DeliveryWorker
 from scheduler.jobs import deadline_reminders_job, meeting_reminders_job, morning_digest_job
 

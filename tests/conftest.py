@@ -23,12 +23,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import create_dispatcher
-from bot.config import Settings
 from bot.i18n import CatalogI18n, create_i18n
 from models.base import Base
 from models.db import create_engine, create_session_pool, migrate
 from models.demo import load_demo
 from models.reference import ensure_reference_data
+from models.settings import Settings
 from tests.harness import TOKEN, BotClient, RecordingSession, last_message, make_bot
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")

@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli import build_parser
-from bot.config import Settings
 from models.demo import demo_rows
 from models.entities import District, Measure, Meeting, MeetingStatus, User
 from models.importer import rows_to_csv, rows_to_xlsx
+from models.settings import Settings
 from tests.conftest import ADMIN_ID, onboard
 from tests.harness import BotClient, last_message
 

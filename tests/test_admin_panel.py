@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import AdminCb, AdminSection
-from bot.config import Settings
 from models.entities import User
+from models.settings import Settings
 from tests.conftest import ADMIN_ID, onboard
 from tests.harness import BotClient, alerts, last_message, messages
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings
 from models.db import POOL_SIZE, create_engine
+from models.settings import ConfigError, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

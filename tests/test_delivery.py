@@ -19,9 +19,9 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import Settings
 from models.db import create_engine, create_session_pool
 from models.entities import Department, DepartmentChat, Notification, NotificationStatus, User
+from models.settings import Settings
 from scheduler.delivery import DeliveryWorker, RateLimiter, VirtualClock
 from scheduler.queue import enqueue
 from tests.harness import RecordingSession, make_bot

@@ -14,7 +14,7 @@ from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.formatting import ALMATY
+from models.clock import ALMATY
 from models.entities import (
     Dispute,
     Measure,

@@ -16,7 +16,6 @@ from aiogram.methods import EditMessageReplyMarkup
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import Settings
 from models import questions as qmodel
 from models.base import utcnow
 from models.entities import (
@@ -29,6 +28,7 @@ from models.entities import (
     QuestionStatus,
     User,
 )
+from models.settings import Settings
 from models.text import fold
 from tests.conftest import onboard
 from tests.harness import BotClient, Sent, alerts, last_message, messages

@@ -18,8 +18,8 @@ from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 from aiogram.types import Message
 
 from bot.app import create_dispatcher
-from bot.config import Settings
 from bot.storage import create_storage
+from models.settings import Settings
 from tests.conftest import REDIS_URL, onboard, redis_available
 from tests.harness import BotClient, RecordingSession, last_message, make_bot
 

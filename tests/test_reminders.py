@@ -15,7 +15,6 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.callbacks import OpenMeasureCb, ReportMeasureCb
-from bot.config import Settings
 from bot.i18n import CatalogI18n
 from models.db import create_engine, create_session_pool
 from models.entities import (
@@ -32,6 +31,7 @@ from models.entities import (
     Question,
     User,
 )
+from models.settings import Settings
 from scheduler.delivery import DeliveryWorker, VirtualClock
 from scheduler.digest import plan_digests
 from scheduler.jobs import deadline_reminders_job, meeting_reminders_job, morning_digest_job

@@ -17,7 +17,7 @@ from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.callbacks import OpenMeasureCb
-from bot.formatting import ALMATY, fmt_datetime
+from bot.formatting import fmt_datetime
 from bot.keyboards.resident import (
     MEASURES_PER_PAGE,
     CardCb,
@@ -27,6 +27,7 @@ from bot.keyboards.resident import (
     Src,
 )
 from models import commitments
+from models.clock import ALMATY
 from models.entities import (
     Department,
     Dispute,

@@ -12,10 +12,10 @@ from aiogram.methods import SendMessage
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.cli import main
-from bot.config import Settings
 from bot.i18n import CatalogI18n
 from models.db import create_engine, create_session_pool
 from models.entities import Notification
+from models.settings import Settings
 from scheduler.queue import enqueue
 from scheduler.runtime import RUNTIME_KEY, Background, create_scheduler
 from tests.harness import RecordingSession

@@ -21,10 +21,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import create_dispatcher
-from bot.config import ConfigError, Settings, load_settings
 from bot.webhook import check_webhook_settings, create_app, public_webhook_url
 from models.db import create_engine, create_session_pool
 from models.entities import User
+from models.settings import ConfigError, Settings, load_settings
 from tests.fake_bot_api import FakeBotAPI
 from tests.harness import RecordingSession
 

@@ -15,9 +15,9 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks import AdminCb, AdminSection
-from bot.formatting import to_local
 from bot.keyboards.builder import Keyboard
 from bot.keyboards.common import page_count, pagination_row
+from models.clock import to_local
 from models.entities import District, Meeting, MeetingStatus
 
 MEETINGS_PER_PAGE = 8

@@ -12,7 +12,6 @@ from aiogram.utils.i18n import gettext as _
 from bot.callbacks import AdminCb, AdminSection, OpenMeasureCb, ReportMeasureCb
 from bot.keyboards.builder import Keyboard
 from bot.keyboards.common import pagination_row
-from bot.labels import status_mark
 from models.departments import MeasureRow
 from models.entities import (
     Department,
@@ -23,6 +22,7 @@ from models.entities import (
     Question,
     User,
 )
+from models.statuses import status_mark
 from models.text import truncate
 
 

@@ -9,10 +9,11 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.formatting import fmt_date, to_local
+from bot.formatting import fmt_date
 from bot.keyboards.admin import back_to_panel_button
 from bot.keyboards.builder import Keyboard
 from bot.keyboards.common import page_count, pagination_row
+from models.clock import to_local
 from models.entities import Category, Department, District, Meeting, Question
 from models.text import truncate
 

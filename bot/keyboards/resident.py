@@ -20,10 +20,11 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n.context import get_i18n
 
 from bot.callbacks import ReportMeasureCb
-from bot.formatting import fmt_date, fmt_datetime, to_local
+from bot.formatting import fmt_date, fmt_datetime
 from bot.keyboards.builder import Keyboard
 from bot.keyboards.common import page_count, pagination_row
-from bot.labels import OVERDUE, status_label, status_mark
+from bot.labels import status_label
+from models.clock import to_local
 from models.commitments import (
     CardUpdate,
     DistrictPage,
@@ -37,6 +38,7 @@ from models.commitments import (
 )
 from models.entities import OPEN_STATUSES, MeasureStatus
 from models.search import SearchPage
+from models.statuses import OVERDUE, status_mark
 from models.text import truncate
 
 MAX_TEXT = 4096

@@ -37,6 +37,6 @@ connection = context.config.attributes.get("connection")
 if connection is not None:
     _run(connection)
 else:  # plain `alembic` CLI: take the URL from the application's settings
-    from bot.config import load_settings
+    from models.settings import load_settings
 
     asyncio.run(_run_with_url(load_settings().database_url))
