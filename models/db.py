@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 
+from models.profiles import CACHE_KEY, ProfileCache
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 # Connections per process. An update holds one only while it uses the database (the bot gives
@@ -94,9 +96,20 @@ def _ended(session: Session, transaction: SessionTransaction) -> None:
         session.info.pop(WROTE, None)
 
 
-def create_session_pool(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+PROFILE_CACHE_SECONDS = 30.0
+
+
+def create_session_pool(
+    engine: AsyncEngine, *, profile_cache_seconds: float = PROFILE_CACHE_SECONDS
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions of one database; they share this process's cache of profiles
+    (:mod:`models.profiles`; 0 seconds turns it off)."""
     return async_sessionmaker(
-        engine, expire_on_commit=False, autoflush=False, sync_session_class=BotSession
+        engine,
+        expire_on_commit=False,
+        autoflush=False,
+        sync_session_class=BotSession,
+        info={CACHE_KEY: ProfileCache(profile_cache_seconds)},
     )
 
 

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Almaty"
     redis_url: str | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # How long a profile read from the database serves later updates of the same person in this
+    # process (models/profiles.py); 0 reads it on every update.
+    profile_cache_seconds: float = Field(default=30.0, ge=0, le=3600)
 
     # Deadline reminders: days before the due date.
     reminder_days: Annotated[tuple[int, ...], NoDecode] = (30, 7, 1)

@@ -40,7 +40,7 @@ def _data_statements(statements: list[str]) -> list[str]:
     return [s for s in statements if s.lstrip().split(" ", 1)[0].upper() not in ("BEGIN", "COMMIT")]
 
 
-async def test_card_costs_two_statements_and_keeps_the_report_right(
+async def test_card_costs_one_statement_and_keeps_the_report_right(
     engine: AsyncEngine, session: AsyncSession, make_client: Callable[..., BotClient]
 ) -> None:
     _meeting_id, ids = await make_meeting(session, measures=20, departments=("УО", "УКС"))
@@ -73,8 +73,9 @@ async def test_card_costs_two_statements_and_keeps_the_report_right(
             costs.append(len(_data_statements(statements)))
             card = last_message(sent)
             assert (REPORT in card.buttons) is may_report
-        # the profile; the card with its departments, counts, permission and plan page
-        assert costs == [2, 2], costs
+        # the profile (read once, then served by the profile cache); the card with its
+        # departments, counts, permission and plan page
+        assert costs == [2, 1], costs
     card = last_message(await resident.press(OpenMeasureCb(id=ids[12]).pack()))
     assert "20%" in card.text  # the latest update, loaded with the card
     session.expunge_all()
