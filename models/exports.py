@@ -15,9 +15,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -203,6 +200,11 @@ def _sheet_title(title: str) -> str:
 
 def to_xlsx(tables: Sequence[Table]) -> bytes:
     """One workbook, one sheet per table, with a bold frozen header row."""
+    # openpyxl is imported by the first export, not when the bot starts.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook()
     for sheet in list(workbook.worksheets):
         workbook.remove(sheet)
