@@ -1,5 +1,6 @@
-"""constraints/minimum.txt agrees with pyproject.toml: it pins every declared lower bound (the
-suite is run against it, README "Tests and checks")."""
+"""The constraints files agree with pyproject.toml: constraints/minimum.txt pins every declared
+lower bound (the suite is run against it, README "Tests and checks"), and constraints/locked.txt,
+which the Dockerfile installs, satisfies every runtime dependency."""
 
 from __future__ import annotations
 
@@ -44,3 +45,14 @@ def test_minimum_constraints_pin_every_declared_lower_bound() -> None:
         canonicalize_name(r.name): _lower_bound(r) for group in _project().values() for r in group
     }
     assert _pins("minimum.txt") == declared
+
+
+def test_locked_constraints_satisfy_every_runtime_dependency() -> None:
+    locked = _pins("locked.txt")
+    for requirement in _project()["runtime"]:
+        name = canonicalize_name(requirement.name)
+        assert name in locked, f"{name} is not in constraints/locked.txt: run tools/lock.py"
+        assert requirement.specifier.contains(locked[name]), (
+            f"constraints/locked.txt has {name}=={locked[name]}, pyproject.toml wants "
+            f"{requirement.specifier}: run tools/lock.py"
+        )
