@@ -9,13 +9,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first (cached while only the code changes).
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt
+# Dependencies first (cached while only the code changes): exactly the versions of
+# constraints/locked.txt (regenerated with `python3.11 tools/lock.py`), nothing resolved anew.
+COPY constraints/locked.txt /tmp/locked.txt
+RUN pip install --no-deps -r /tmp/locked.txt
 
 COPY . .
+# pip check: the build stops if the lock no longer satisfies pyproject.toml.
 RUN pip install --no-deps -e . \
+    && pip check \
     && useradd --system --uid 10001 --home-dir /app kezdesu \
     && mkdir -p /app/data && chown kezdesu /app/data
 

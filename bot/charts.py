@@ -1,7 +1,8 @@
 """Chart images for the statistics: PNG in memory, drawn with matplotlib's Agg backend.
 
 ``Figure`` is used directly (not ``pyplot``), so no global state is touched and rendering is safe
-in a worker thread; the caller runs it with ``asyncio.to_thread``.
+in a worker thread; the caller runs it with ``asyncio.to_thread``. matplotlib (with numpy and
+Pillow, tens of MiB) is imported by the first chart, not when the bot starts.
 """
 
 from __future__ import annotations
@@ -9,14 +10,6 @@ from __future__ import annotations
 import io
 import textwrap
 from collections.abc import Sequence
-
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
 BAR_COLOR = "#2f6db5"
 
@@ -29,6 +22,13 @@ def category_bar_chart(
     xlabel: str,
 ) -> bytes:
     """A horizontal bar chart (one bar per category, first on top) as PNG bytes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     wrapped = [textwrap.fill(label, 38) for label in labels]
     height = max(3.0, 0.62 * len(labels) + 1.4)
     figure = Figure(figsize=(10, height), dpi=100)

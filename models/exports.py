@@ -14,9 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -202,6 +199,11 @@ def _sheet_title(title: str) -> str:
 
 def to_xlsx(tables: Sequence[Table]) -> bytes:
     """One workbook, one sheet per table, with a bold frozen header row."""
+    # openpyxl is imported by the first export, not when the bot starts.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook()
     for sheet in list(workbook.worksheets):
         workbook.remove(sheet)
