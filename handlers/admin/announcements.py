@@ -9,10 +9,7 @@ from aiogram import F, Router, html
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import (
-    CallbackQuery,
-    Message,
-)
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -21,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import AdminCb, AdminSection
 from bot.filters import Content
+from bot.forms import TextReplies, form_text
 from bot.i18n import N_, current_locale
 from bot.keyboards.admin import (
     AnnounceAction,
@@ -30,8 +28,24 @@ from bot.keyboards.admin import (
 )
 from bot.replies import refuse, show
 from models.entities import User
+from models.text import TextRule
 from models.users import get_district, list_districts
 from scheduler.queue import enqueue
+
+ANNOUNCEMENT = TextRule(maximum=3500)
+ANNOUNCEMENT_REPLIES = TextReplies(
+    too_long=N_("The announcement must be up to {limit} characters; yours has {length}.")
+)
+MAX_ANNOUNCEMENT_HTML = 3900
+
+
+class AnnounceForm(StatesGroup):
+    audience = State()
+    text = State()
+    confirm = State()
+
+
+ANNOUNCEMENT_HEADER = N_("📢 <b>Announcement from the akimat</b>")
 
 
 def router() -> Router:
@@ -52,24 +66,7 @@ def router() -> Router:
     return r
 
 
-MAX_ANNOUNCEMENT = 3500
-MAX_ANNOUNCEMENT_HTML = 3900
-
-
-class AnnounceForm(StatesGroup):
-    audience = State()
-    text = State()
-    confirm = State()
-
-
-ANNOUNCEMENT_HEADER = N_("📢 <b>Announcement from the akimat</b>")
-
-# --- announcements -----------------------------------------------------------------------------
-
-
-async def announce_start(
-    query: CallbackQuery, session: AsyncSession, state: FSMContext, i18n: I18n
-) -> None:
+async def announce_start(query: CallbackQuery, session: AsyncSession, state: FSMContext) -> None:
     await state.clear()
     await state.set_state(AnnounceForm.audience)
     districts = await list_districts(session)
@@ -99,7 +96,6 @@ async def announce_audience(
     callback_data: AnnounceCb,
     session: AsyncSession,
     state: FSMContext,
-    i18n: I18n,
     callback_answer: CallbackAnswer,
 ) -> None:
     if callback_data.id and await get_district(session, callback_data.id) is None:
@@ -114,7 +110,7 @@ async def announce_audience(
             "characters). Bold and italics you apply in Telegram are kept."
         ).format(
             audience=await _audience_name(session, callback_data.id or None, current_locale()),
-            limit=MAX_ANNOUNCEMENT,
+            limit=ANNOUNCEMENT.maximum,
         ),
         None,
     )
@@ -124,23 +120,15 @@ async def announce_audience_expected(message: Message) -> None:
     await message.answer(_("Choose the recipients with the buttons above, or /cancel."))
 
 
-async def announce_text(
-    message: Message, session: AsyncSession, state: FSMContext, i18n: I18n
-) -> None:
-    text = (message.text or "").strip()
-    if not text or len(text) > MAX_ANNOUNCEMENT:
-        await message.answer(
-            _("The announcement must be up to {limit} characters; yours has {length}.").format(
-                limit=MAX_ANNOUNCEMENT, length=len(text)
-            )
-        )
+async def announce_text(message: Message, session: AsyncSession, state: FSMContext) -> None:
+    _text, problem = form_text(message.text, ANNOUNCEMENT, ANNOUNCEMENT_REPLIES)
+    if problem is not None:
+        await message.answer(problem)
         return
     body = message.html_text  # the admin's own formatting, with everything else escaped
     if len(body) > MAX_ANNOUNCEMENT_HTML:  # escaping (& → &amp;) must not push it past 4096
         await message.answer(
-            _("The announcement must be up to {limit} characters; yours has {length}.").format(
-                limit=MAX_ANNOUNCEMENT, length=len(body)
-            )
+            _(ANNOUNCEMENT_REPLIES.too_long).format(limit=ANNOUNCEMENT.maximum, length=len(body))
         )
         return
     data = await state.get_data()

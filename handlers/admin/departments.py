@@ -9,11 +9,7 @@ from aiogram import Bot, F, Router, html
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import (
-    CallbackQuery,
-    InlineKeyboardMarkup,
-    Message,
-)
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,30 +33,8 @@ from bot.replies import refuse, show
 from handlers.department.base import NOT_FOUND, PER_PAGE, prompt, typed_text
 from models import departments as deps
 from models.departments import INVITE_PREFIX
-from models.entities import (
-    Department,
-    DepartmentChat,
-    User,
-)
+from models.entities import Department, DepartmentChat, User
 from models.text import TextRule
-
-
-def router() -> Router:
-    r = Router(name=__name__)
-    r.callback_query.register(
-        admin_departments, AdminCb.filter(F.section == AdminSection.DEPARTMENTS)
-    )
-    r.callback_query.register(admin_department_action, DeptAdminCb.filter())
-    form = Router(name=f"{__name__}.form")
-    form.message.filter(StateFilter(DepartmentForm))
-    form.message.register(new_department_code, StateFilter(DepartmentForm.code))
-    form.message.register(new_department_ru, StateFilter(DepartmentForm.name_ru))
-    form.message.register(new_department_kk, StateFilter(DepartmentForm.name_kk))
-    form.message.register(new_department_en, StateFilter(DepartmentForm.name_en))
-    form.message.register(edit_department_field, StateFilter(DepartmentForm.field))
-    r.include_router(form)
-    return r
-
 
 FIELD_LABELS = (
     N_("Name (ru)"),
@@ -83,6 +57,23 @@ class DepartmentForm(StatesGroup):
 CODE = TextRule(minimum=2, maximum=100)
 NAME = TextRule(minimum=2, maximum=300)
 SHORT_NAME = TextRule(minimum=2, maximum=100)
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.callback_query.register(
+        admin_departments, AdminCb.filter(F.section == AdminSection.DEPARTMENTS)
+    )
+    r.callback_query.register(admin_department_action, DeptAdminCb.filter())
+    form = Router(name=f"{__name__}.form")
+    form.message.filter(StateFilter(DepartmentForm))
+    form.message.register(new_department_code, StateFilter(DepartmentForm.code))
+    form.message.register(new_department_ru, StateFilter(DepartmentForm.name_ru))
+    form.message.register(new_department_kk, StateFilter(DepartmentForm.name_kk))
+    form.message.register(new_department_en, StateFilter(DepartmentForm.name_en))
+    form.message.register(edit_department_field, StateFilter(DepartmentForm.field))
+    r.include_router(form)
+    return r
 
 
 async def _admin_list(

@@ -9,10 +9,7 @@ from aiogram import Bot, F, Router, html
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
-from aiogram.types import (
-    CallbackQuery,
-    Message,
-)
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -47,13 +44,26 @@ from handlers.admin.meetings import (
 )
 from handlers.admin.plan_import import begin_import
 from models.entities import Meeting, MeetingStatus, User
-from models.meetings import (
-    MeetingEvent,
-    get_meeting,
-    notify_meeting_followers,
-    slot_taken,
-)
+from models.meetings import MeetingEvent, get_meeting, notify_meeting_followers, slot_taken
 from models.users import get_district, list_districts
+
+STEP_PROMPTS = {
+    MeetingForm.starts_at.state: N_(
+        "Date and time of the meeting, Almaty time, for example <code>23.06.2022 15:00</code>:"
+    ),
+    MeetingForm.place.state: N_("Where does it take place? Send the venue and address:"),
+    MeetingForm.akim.state: N_("Who holds the meeting? For example: Досаев Е. А."),
+    MeetingForm.moderator.state: N_("Who moderates it? Send the name, or skip:"),
+    MeetingForm.stream.state: N_(
+        "Link to the live stream (starting with http:// or https://), or skip:"
+    ),
+    MeetingForm.intake.state: N_(
+        "Until when does the bot accept residents' questions? Send a date and time like "
+        "<code>22.06.2022 18:00</code> (before the start), or skip to accept them until the "
+        "meeting starts:"
+    ),
+}
+SKIPPABLE = {MeetingForm.moderator.state, MeetingForm.stream.state, MeetingForm.intake.state}
 
 
 def router() -> Router:
@@ -89,25 +99,6 @@ def router() -> Router:
     return r
 
 
-STEP_PROMPTS = {
-    MeetingForm.starts_at.state: N_(
-        "Date and time of the meeting, Almaty time, for example <code>23.06.2022 15:00</code>:"
-    ),
-    MeetingForm.place.state: N_("Where does it take place? Send the venue and address:"),
-    MeetingForm.akim.state: N_("Who holds the meeting? For example: Досаев Е. А."),
-    MeetingForm.moderator.state: N_("Who moderates it? Send the name, or skip:"),
-    MeetingForm.stream.state: N_(
-        "Link to the live stream (starting with http:// or https://), or skip:"
-    ),
-    MeetingForm.intake.state: N_(
-        "Until when does the bot accept residents' questions? Send a date and time like "
-        "<code>22.06.2022 18:00</code> (before the start), or skip to accept them until the "
-        "meeting starts:"
-    ),
-}
-SKIPPABLE = {MeetingForm.moderator.state, MeetingForm.stream.state, MeetingForm.intake.state}
-
-
 async def _ask_step(message: Message, state: FSMContext, step: State) -> None:
     await state.set_state(step)
     markup = form_button(FormAction.SKIP) if step.state in SKIPPABLE else None
@@ -119,7 +110,6 @@ async def form_district(
     callback_data: MeetDistrictCb,
     session: AsyncSession,
     state: FSMContext,
-    i18n: I18n,
     callback_answer: CallbackAnswer,
 ) -> None:
     district = await get_district(session, callback_data.district)
@@ -135,7 +125,7 @@ async def form_district(
     await _ask_step(query.message, state, MeetingForm.starts_at)
 
 
-async def form_district_expected(message: Message, session: AsyncSession, i18n: I18n) -> None:
+async def form_district_expected(message: Message, session: AsyncSession) -> None:
     districts = await list_districts(session)
     await message.answer(
         _("Please choose the district with the buttons:"),
@@ -328,7 +318,7 @@ async def form_save(
         query, _("💾 Saved. Notices queued for {count} followers.").format(count=notified), None
     )
     if data.get("then_import"):
-        await begin_import(query, session, state, bot, i18n, user, saved)
+        await begin_import(query, session, state, bot, user, saved)
         return
     await state.clear()
     await send_below(

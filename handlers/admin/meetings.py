@@ -9,10 +9,7 @@ from aiogram import F, Router, html
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import (
-    CallbackQuery,
-    Message,
-)
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -57,39 +54,6 @@ from models.meetings import (
 from models.text import TextRule
 from models.users import get_district, list_districts
 
-
-def router() -> Router:
-    r = Router(name=__name__)
-    r.callback_query.register(
-        meetings_districts, AdminCb.filter(F.section == AdminSection.MEETINGS)
-    )
-    r.callback_query.register(meetings_districts, MeetCb.filter(F.action == MeetAction.DISTRICTS))
-    r.callback_query.register(meetings_list, MeetCb.filter(F.action == MeetAction.LIST))
-    r.callback_query.register(meeting_open, MeetCb.filter(F.action == MeetAction.OPEN))
-    r.callback_query.register(meeting_new, MeetCb.filter(F.action == MeetAction.NEW))
-    r.callback_query.register(meeting_edit, MeetCb.filter(F.action == MeetAction.EDIT))
-    r.callback_query.register(meeting_edit_field, MeetFieldCb.filter())
-    r.callback_query.register(meeting_set_district, MeetDistrictCb.filter(F.meeting != 0))
-    r.callback_query.register(
-        meeting_edit_skip,
-        MeetFormCb.filter(F.action == FormAction.SKIP),
-        StateFilter(MeetingEdit.value),
-    )
-    r.callback_query.register(meeting_cancel_ask, MeetCb.filter(F.action == MeetAction.CANCEL))
-    r.callback_query.register(meeting_cancel, MeetCb.filter(F.action == MeetAction.CANCEL_OK))
-    r.callback_query.register(meeting_outcome, MeetCb.filter(F.action == MeetAction.OUTCOME))
-    r.callback_query.register(
-        meeting_outcome_keep,
-        MeetFormCb.filter(F.action == FormAction.SKIP),
-        StateFilter(OutcomeForm.value),
-    )
-    r.message.register(meeting_edit_value, StateFilter(MeetingEdit.value), Content("text"))
-    r.message.register(meeting_edit_unexpected, StateFilter(MeetingEdit.value))
-    r.message.register(meeting_outcome_value, StateFilter(OutcomeForm.value), Content("text"))
-    r.message.register(meeting_outcome_unexpected, StateFilter(OutcomeForm.value))
-    return r
-
-
 MAX_URL = 500
 # The meeting's free-text fields (one line each).
 PLACE = TextRule(maximum=500, one_line=True)
@@ -132,6 +96,38 @@ OUTCOME_LABELS = {
 }
 
 
+def router() -> Router:
+    r = Router(name=__name__)
+    r.callback_query.register(
+        meetings_districts, AdminCb.filter(F.section == AdminSection.MEETINGS)
+    )
+    r.callback_query.register(meetings_districts, MeetCb.filter(F.action == MeetAction.DISTRICTS))
+    r.callback_query.register(meetings_list, MeetCb.filter(F.action == MeetAction.LIST))
+    r.callback_query.register(meeting_open, MeetCb.filter(F.action == MeetAction.OPEN))
+    r.callback_query.register(meeting_new, MeetCb.filter(F.action == MeetAction.NEW))
+    r.callback_query.register(meeting_edit, MeetCb.filter(F.action == MeetAction.EDIT))
+    r.callback_query.register(meeting_edit_field, MeetFieldCb.filter())
+    r.callback_query.register(meeting_set_district, MeetDistrictCb.filter(F.meeting != 0))
+    r.callback_query.register(
+        meeting_edit_skip,
+        MeetFormCb.filter(F.action == FormAction.SKIP),
+        StateFilter(MeetingEdit.value),
+    )
+    r.callback_query.register(meeting_cancel_ask, MeetCb.filter(F.action == MeetAction.CANCEL))
+    r.callback_query.register(meeting_cancel, MeetCb.filter(F.action == MeetAction.CANCEL_OK))
+    r.callback_query.register(meeting_outcome, MeetCb.filter(F.action == MeetAction.OUTCOME))
+    r.callback_query.register(
+        meeting_outcome_keep,
+        MeetFormCb.filter(F.action == FormAction.SKIP),
+        StateFilter(OutcomeForm.value),
+    )
+    r.message.register(meeting_edit_value, StateFilter(MeetingEdit.value), Content("text"))
+    r.message.register(meeting_edit_unexpected, StateFilter(MeetingEdit.value))
+    r.message.register(meeting_outcome_value, StateFilter(OutcomeForm.value), Content("text"))
+    r.message.register(meeting_outcome_unexpected, StateFilter(OutcomeForm.value))
+    return r
+
+
 def valid_url(text: str) -> str | None:
     value = text.strip()
     if not value or len(value) > MAX_URL or any(c.isspace() for c in value):
@@ -165,7 +161,7 @@ def check_intake(moment: dt.datetime | None, starts_at: dt.datetime) -> str | No
 
 
 async def meetings_districts(
-    query: CallbackQuery, session: AsyncSession, state: FSMContext, i18n: I18n
+    query: CallbackQuery, session: AsyncSession, state: FSMContext
 ) -> None:
     await state.clear()
     districts = await list_districts(session)
@@ -180,7 +176,6 @@ async def meetings_list(
     query: CallbackQuery,
     callback_data: MeetCb,
     session: AsyncSession,
-    i18n: I18n,
     callback_answer: CallbackAnswer,
 ) -> None:
     locale = current_locale()
@@ -258,7 +253,6 @@ async def meeting_open(
     callback_data: MeetCb,
     session: AsyncSession,
     state: FSMContext,
-    i18n: I18n,
     callback_answer: CallbackAnswer,
 ) -> None:
     meeting = await load_meeting(session, callback_data.id, callback_answer)
@@ -271,14 +265,12 @@ async def meeting_open(
     )
 
 
-async def meeting_new(
-    query: CallbackQuery, session: AsyncSession, state: FSMContext, i18n: I18n
-) -> None:
-    await start_meeting_form(query, session, state, i18n, then_import=False)
+async def meeting_new(query: CallbackQuery, session: AsyncSession, state: FSMContext) -> None:
+    await start_meeting_form(query, session, state, then_import=False)
 
 
 async def start_meeting_form(
-    query: CallbackQuery, session: AsyncSession, state: FSMContext, i18n: I18n, *, then_import: bool
+    query: CallbackQuery, session: AsyncSession, state: FSMContext, *, then_import: bool
 ) -> None:
     pending = (await state.get_data()).get("pending") if then_import else None
     await state.clear()
@@ -330,7 +322,6 @@ async def meeting_edit_field(
     callback_data: MeetFieldCb,
     session: AsyncSession,
     state: FSMContext,
-    i18n: I18n,
     callback_answer: CallbackAnswer,
 ) -> None:
     meeting = await load_meeting(session, callback_data.id, callback_answer)
@@ -354,7 +345,6 @@ async def meeting_set_district(
     query: CallbackQuery,
     callback_data: MeetDistrictCb,
     session: AsyncSession,
-    i18n: I18n,
     callback_answer: CallbackAnswer,
 ) -> None:
     meeting = await load_meeting(session, callback_data.meeting, callback_answer)
@@ -378,7 +368,7 @@ async def meeting_set_district(
 
 
 async def _finish_edit(
-    message: Message, session: AsyncSession, state: FSMContext, meeting: Meeting, i18n: I18n
+    message: Message, session: AsyncSession, state: FSMContext, meeting: Meeting
 ) -> None:
     await state.clear()
     fresh = await get_meeting(session, meeting.id)
@@ -426,7 +416,7 @@ async def meeting_edit_value(
         attribute = {MeetField.PLACE: "place", MeetField.AKIM: "akim"}.get(field, "moderator")
         setattr(meeting, attribute, value)
     await session.commit()
-    await _finish_edit(message, session, state, meeting, i18n)
+    await _finish_edit(message, session, state, meeting)
 
 
 async def _edit_starts_at(
@@ -461,14 +451,13 @@ async def _edit_starts_at(
                 session, i18n, meeting, meeting.district, MeetingEvent.MOVED, old_starts_at=old
             )
         await session.commit()
-    await _finish_edit(message, session, state, meeting, i18n)
+    await _finish_edit(message, session, state, meeting)
 
 
 async def meeting_edit_skip(
     query: CallbackQuery,
     session: AsyncSession,
     state: FSMContext,
-    i18n: I18n,
     callback_answer: CallbackAnswer,
 ) -> None:
     data = await state.get_data()
@@ -485,7 +474,7 @@ async def meeting_edit_skip(
         meeting.intake_closes_at = None
     await session.commit()
     await show(query, _("Cleared."), None)
-    await _finish_edit(query.message, session, state, meeting, i18n)
+    await _finish_edit(query.message, session, state, meeting)
 
 
 async def meeting_edit_unexpected(message: Message) -> None:
@@ -498,7 +487,6 @@ async def meeting_cancel_ask(
     query: CallbackQuery,
     callback_data: MeetCb,
     session: AsyncSession,
-    i18n: I18n,
     callback_answer: CallbackAnswer,
 ) -> None:
     meeting = await load_meeting(session, callback_data.id, callback_answer)
@@ -574,7 +562,6 @@ async def _outcome_next(
     message: Message,
     session: AsyncSession,
     state: FSMContext,
-    i18n: I18n,
     value: int | None,
 ) -> None:
     data = await state.get_data()
@@ -596,25 +583,23 @@ async def _outcome_next(
         setattr(meeting, name, figure)
     meeting.status = MeetingStatus.HELD
     await session.commit()
-    await _finish_edit(message, session, state, meeting, i18n)
+    await _finish_edit(message, session, state, meeting)
 
 
-async def meeting_outcome_value(
-    message: Message, session: AsyncSession, state: FSMContext, i18n: I18n
-) -> None:
+async def meeting_outcome_value(message: Message, session: AsyncSession, state: FSMContext) -> None:
     text = (message.text or "").strip().replace(" ", "").replace("\xa0", "")
     if not text.isdigit() or int(text) > MAX_OUTCOME_VALUE:
         await message.answer(_("Please send a whole number, 0 or more, for example 45."))
         return
-    await _outcome_next(message, session, state, i18n, int(text))
+    await _outcome_next(message, session, state, int(text))
 
 
 async def meeting_outcome_keep(
-    query: CallbackQuery, session: AsyncSession, state: FSMContext, i18n: I18n
+    query: CallbackQuery, session: AsyncSession, state: FSMContext
 ) -> None:
     if isinstance(query.message, Message):
         await show(query, _("Kept."), None)
-        await _outcome_next(query.message, session, state, i18n, None)
+        await _outcome_next(query.message, session, state, None)
 
 
 async def meeting_outcome_unexpected(message: Message) -> None:

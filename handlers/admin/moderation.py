@@ -119,14 +119,12 @@ async def render_queue(
     return "\n".join(lines), queue_keyboard(questions, categories, page, counts.total, locale)
 
 
-async def moderate_command(message: Message, session: AsyncSession, i18n: I18n) -> None:
+async def moderate_command(message: Message, session: AsyncSession) -> None:
     text, markup = await render_queue(session, 0, current_locale())
     await message.answer(text, reply_markup=markup)
 
 
-async def open_section(
-    query: CallbackQuery, session: AsyncSession, i18n: I18n, state: FSMContext
-) -> None:
+async def open_section(query: CallbackQuery, session: AsyncSession, state: FSMContext) -> None:
     await leave_form(state)
     text, markup = await render_queue(session, 0, current_locale())
     await show(query, text, markup)
@@ -136,7 +134,6 @@ async def queue_page(
     query: CallbackQuery,
     callback_data: ModCb,
     session: AsyncSession,
-    i18n: I18n,
     state: FSMContext,
 ) -> None:
     await leave_form(state)
@@ -478,9 +475,7 @@ def _merge_prompt(question: Question, target: Question, locale: str) -> str:
     )
 
 
-async def merge_by_ref(
-    message: Message, session: AsyncSession, i18n: I18n, state: FSMContext
-) -> None:
+async def merge_by_ref(message: Message, session: AsyncSession, state: FSMContext) -> None:
     data = await state.get_data()
     question = await session.get(Question, int(data.get("question_id", 0)))
     if question is None or question.status not in mod.OPEN_FOR_MODERATION:

@@ -67,7 +67,7 @@ def router() -> Router:
 
 
 async def oral_choose_meeting(
-    query: CallbackQuery, session: AsyncSession, i18n: I18n, state: FSMContext
+    query: CallbackQuery, session: AsyncSession, state: FSMContext
 ) -> None:
     await leave_form(state)
     meetings = await mod.recent_meetings(session)
@@ -84,7 +84,6 @@ async def oral_choose_category(
     query: CallbackQuery,
     callback_data: ModOralCb,
     session: AsyncSession,
-    i18n: I18n,
     state: FSMContext,
     callback_answer: CallbackAnswer,
 ) -> None:
@@ -194,7 +193,7 @@ async def oral_outcome_fallback(message: Message, state: FSMContext) -> None:
 
 
 async def agenda_choose_meeting(
-    query: CallbackQuery, session: AsyncSession, i18n: I18n, state: FSMContext
+    query: CallbackQuery, session: AsyncSession, state: FSMContext
 ) -> None:
     await leave_form(state)
     meetings = await mod.recent_meetings(session)
@@ -207,7 +206,6 @@ async def show_agenda(
     query: CallbackQuery,
     callback_data: ModAgendaCb,
     session: AsyncSession,
-    i18n: I18n,
     state: FSMContext,
     callback_answer: CallbackAnswer,
 ) -> None:

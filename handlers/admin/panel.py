@@ -5,16 +5,11 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import (
-    CallbackQuery,
-    Message,
-)
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks import AdminCb, AdminSection
-from bot.keyboards.admin import (
-    panel_keyboard,
-)
+from bot.keyboards.admin import panel_keyboard
 from bot.menu import MenuButton, MenuItem
 from bot.replies import show
 

@@ -13,15 +13,8 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import (
-    BufferedInputFile,
-    CallbackQuery,
-    Document,
-    InlineKeyboardMarkup,
-    Message,
-)
+from aiogram.types import BufferedInputFile, CallbackQuery, Document, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,41 +46,10 @@ from models.importer import (
     read_plan_file,
     template_file,
 )
-from models.meetings import (
-    get_meeting,
-    list_meetings,
-)
+from models.meetings import get_meeting, list_meetings
 from models.plans import ApplyResult, ParsedPlan, PlanRow, RowProblem, apply_plan, parse_plan
 
 logger = logging.getLogger(__name__)
-
-
-def router() -> Router:
-    r = Router(name=__name__)
-    r.callback_query.register(import_start, AdminCb.filter(F.section == AdminSection.IMPORT))
-    r.callback_query.register(
-        import_targets_page, ImportCb.filter(F.action == ImportAction.TARGETS)
-    )
-    r.callback_query.register(
-        import_new_meeting, ImportCb.filter(F.action == ImportAction.NEW_MEETING)
-    )
-    r.callback_query.register(
-        import_template,
-        ImportCb.filter(F.action.in_({ImportAction.TEMPLATE_XLSX, ImportAction.TEMPLATE_CSV})),
-    )
-    r.callback_query.register(import_pick, ImportCb.filter(F.action == ImportAction.PICK))
-    r.callback_query.register(import_from_card, MeetCb.filter(F.action == MeetAction.IMPORT))
-    r.callback_query.register(import_confirm, ImportCb.filter(F.action == ImportAction.CONFIRM))
-    r.callback_query.register(import_discard, ImportCb.filter(F.action == ImportAction.DISCARD))
-    # a file sent outside any form is taken as a plan: which meeting's is asked next
-    r.message.register(
-        import_document_first, StateFilter(None, ImportForm.target), Content("document")
-    )
-    r.message.register(
-        import_document, StateFilter(ImportForm.file, ImportForm.confirm), Content("document")
-    )
-    r.message.register(import_unexpected, StateFilter(ImportForm))
-    return r
 
 
 PREVIEW_LIMIT = 3600
@@ -138,13 +100,37 @@ COLUMN_NAMES = {
 }
 SEND_FILE_AGAIN = N_("Send a corrected file, or /cancel to stop.")
 
-# --- action-plan import ------------------------------------------------------------------------
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.callback_query.register(import_start, AdminCb.filter(F.section == AdminSection.IMPORT))
+    r.callback_query.register(
+        import_targets_page, ImportCb.filter(F.action == ImportAction.TARGETS)
+    )
+    r.callback_query.register(
+        import_new_meeting, ImportCb.filter(F.action == ImportAction.NEW_MEETING)
+    )
+    r.callback_query.register(
+        import_template,
+        ImportCb.filter(F.action.in_({ImportAction.TEMPLATE_XLSX, ImportAction.TEMPLATE_CSV})),
+    )
+    r.callback_query.register(import_pick, ImportCb.filter(F.action == ImportAction.PICK))
+    r.callback_query.register(import_from_card, MeetCb.filter(F.action == MeetAction.IMPORT))
+    r.callback_query.register(import_confirm, ImportCb.filter(F.action == ImportAction.CONFIRM))
+    r.callback_query.register(import_discard, ImportCb.filter(F.action == ImportAction.DISCARD))
+    # a file sent outside any form is taken as a plan: which meeting's is asked next
+    r.message.register(
+        import_document_first, StateFilter(None, ImportForm.target), Content("document")
+    )
+    r.message.register(
+        import_document, StateFilter(ImportForm.file, ImportForm.confirm), Content("document")
+    )
+    r.message.register(import_unexpected, StateFilter(ImportForm))
+    return r
 
 
-async def import_start(
-    query: CallbackQuery, session: AsyncSession, state: FSMContext, i18n: I18n
-) -> None:
-    await _import_targets(query, session, state, i18n, 0)
+async def import_start(query: CallbackQuery, session: AsyncSession, state: FSMContext) -> None:
+    await _import_targets(query, session, state, 0)
 
 
 async def import_targets_page(
@@ -152,13 +138,12 @@ async def import_targets_page(
     callback_data: ImportCb,
     session: AsyncSession,
     state: FSMContext,
-    i18n: I18n,
 ) -> None:
-    await _import_targets(query, session, state, i18n, callback_data.page)
+    await _import_targets(query, session, state, callback_data.page)
 
 
 async def _import_targets(
-    query: CallbackQuery, session: AsyncSession, state: FSMContext, i18n: I18n, page: int
+    query: CallbackQuery, session: AsyncSession, state: FSMContext, page: int
 ) -> None:
     pending = None
     if await state.get_state() == ImportForm.target.state:
@@ -166,11 +151,11 @@ async def _import_targets(
     await state.clear()
     await state.set_state(ImportForm.target)
     await state.set_data({"pending": pending})
-    await show(query, *await _targets_view(session, i18n, page, pending))
+    await show(query, *await _targets_view(session, page, pending))
 
 
 async def _targets_view(
-    session: AsyncSession, i18n: I18n, page: int, pending: dict[str, Any] | None
+    session: AsyncSession, page: int, pending: dict[str, Any] | None
 ) -> tuple[str, InlineKeyboardMarkup]:
     _first, total = await list_meetings(session, None, 0, 1)
     page = clamp_page(page, total, MEETINGS_PER_PAGE)
@@ -190,14 +175,12 @@ async def _targets_view(
 
 
 async def import_new_meeting(
-    query: CallbackQuery, session: AsyncSession, state: FSMContext, i18n: I18n
+    query: CallbackQuery, session: AsyncSession, state: FSMContext
 ) -> None:
-    await start_meeting_form(query, session, state, i18n, then_import=True)
+    await start_meeting_form(query, session, state, then_import=True)
 
 
-async def import_template(
-    query: CallbackQuery, callback_data: ImportCb, bot: Bot, i18n: I18n
-) -> None:
+async def import_template(query: CallbackQuery, callback_data: ImportCb, bot: Bot) -> None:
     kind = FileKind.XLSX if callback_data.action is ImportAction.TEMPLATE_XLSX else FileKind.CSV
     name, content = template_file(kind, current_locale())
     await bot.send_document(
@@ -218,7 +201,6 @@ async def import_pick(
     session: AsyncSession,
     state: FSMContext,
     bot: Bot,
-    i18n: I18n,
     user: User,
     callback_answer: CallbackAnswer,
 ) -> None:
@@ -227,7 +209,7 @@ async def import_pick(
         return
     if await state.get_state() != ImportForm.target.state:
         await state.set_data({})  # an old list: no file is waiting
-    await begin_import(query, session, state, bot, i18n, user, meeting)
+    await begin_import(query, session, state, bot, user, meeting)
 
 
 async def import_from_card(
@@ -236,7 +218,6 @@ async def import_from_card(
     session: AsyncSession,
     state: FSMContext,
     bot: Bot,
-    i18n: I18n,
     user: User,
     callback_answer: CallbackAnswer,
 ) -> None:
@@ -244,7 +225,7 @@ async def import_from_card(
     if meeting is None:
         return
     await state.set_data({})
-    await begin_import(query, session, state, bot, i18n, user, meeting)
+    await begin_import(query, session, state, bot, user, meeting)
 
 
 async def begin_import(
@@ -252,7 +233,6 @@ async def begin_import(
     session: AsyncSession,
     state: FSMContext,
     bot: Bot,
-    i18n: I18n,
     user: User,
     meeting: Meeting,
 ) -> None:
@@ -262,7 +242,7 @@ async def begin_import(
     if not isinstance(query.message, Message):
         return
     if pending:
-        await _process_file(query.message, session, state, bot, i18n, user, pending)
+        await _process_file(query.message, session, state, bot, user, pending)
         return
     await send_below(
         query,
@@ -285,9 +265,7 @@ def _file_info(document: Document) -> dict[str, Any]:
     }
 
 
-async def import_document_first(
-    message: Message, session: AsyncSession, state: FSMContext, i18n: I18n
-) -> None:
+async def import_document_first(message: Message, session: AsyncSession, state: FSMContext) -> None:
     """An admin sends a file outside any form: treat it as a plan and ask for the meeting."""
     assert message.document is not None
     info = _file_info(message.document)
@@ -297,7 +275,7 @@ async def import_document_first(
         return
     await state.set_state(ImportForm.target)
     await state.set_data({"pending": info})
-    text, markup = await _targets_view(session, i18n, 0, info)
+    text, markup = await _targets_view(session, 0, info)
     await message.answer(text, reply_markup=markup)
 
 
@@ -306,12 +284,11 @@ async def import_document(
     session: AsyncSession,
     state: FSMContext,
     bot: Bot,
-    i18n: I18n,
     user: User,
 ) -> None:
     assert message.document is not None
     await state.set_state(ImportForm.file)  # a new file replaces a preview not yet confirmed
-    await _process_file(message, session, state, bot, i18n, user, _file_info(message.document))
+    await _process_file(message, session, state, bot, user, _file_info(message.document))
 
 
 async def import_unexpected(message: Message, state: FSMContext) -> None:
@@ -345,7 +322,6 @@ async def _process_file(
     session: AsyncSession,
     state: FSMContext,
     bot: Bot,
-    i18n: I18n,
     user: User,
     info: dict[str, Any],
 ) -> None:
@@ -507,7 +483,6 @@ async def import_confirm(
     session: AsyncSession,
     state: FSMContext,
     user: User,
-    i18n: I18n,
     callback_answer: CallbackAnswer,
 ) -> None:
     data = await state.get_data()

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.types import (
-    CallbackQuery,
-)
+from aiogram.types import CallbackQuery
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
-from bot.keyboards.admin import (
-    AnnounceAction,
-    AnnounceCb,
-    MeetDistrictCb,
-    MeetFormCb,
-)
+from bot.keyboards.admin import AnnounceAction, AnnounceCb, MeetDistrictCb, MeetFormCb
 from bot.replies import refuse
 
 

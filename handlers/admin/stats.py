@@ -11,11 +11,7 @@ from aiogram import F, Router, html
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import (
-    BufferedInputFile,
-    CallbackQuery,
-    Message,
-)
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -139,7 +135,6 @@ async def choose_meeting(
     query: CallbackQuery,
     callback_data: StatsCb | ExportCb,
     session: AsyncSession,
-    i18n: I18n,
     state: FSMContext,
 ) -> None:
     await _leave_form(state)
@@ -154,7 +149,6 @@ async def choose_district(
     query: CallbackQuery,
     callback_data: StatsCb | ExportCb,
     session: AsyncSession,
-    i18n: I18n,
     state: FSMContext,
 ) -> None:
     await _leave_form(state)
@@ -435,7 +429,6 @@ async def send_chart(
     query: CallbackQuery,
     callback_data: StatsCb,
     session: AsyncSession,
-    i18n: I18n,
     state: FSMContext,
     callback_answer: CallbackAnswer,
 ) -> None:
@@ -477,7 +470,6 @@ async def choose_format(
     query: CallbackQuery,
     callback_data: ExportCb,
     session: AsyncSession,
-    i18n: I18n,
     state: FSMContext,
     callback_answer: CallbackAnswer,
 ) -> None:

@@ -7,12 +7,7 @@ import datetime as dt
 
 from aiogram import html
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import (
-    CallbackQuery,
-    ForceReply,
-    InlineKeyboardMarkup,
-    Message,
-)
+from aiogram.types import CallbackQuery, ForceReply, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,16 +18,8 @@ from bot.forms import TextReplies, form_text
 from bot.i18n import N_
 from bot.replies import refuse, show
 from models import departments as deps
-from models.entities import (
-    OPEN_STATUSES,
-    Department,
-    Measure,
-    User,
-)
-from models.permissions import (
-    chat_department_ids,
-    member_department_ids,
-)
+from models.entities import OPEN_STATUSES, Department, Measure, User
+from models.permissions import chat_department_ids, member_department_ids
 from models.text import TextRule
 
 PER_PAGE = 8

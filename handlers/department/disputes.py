@@ -5,10 +5,7 @@ from __future__ import annotations
 from aiogram import F, Router, html
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import (
-    CallbackQuery,
-    Message,
-)
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -29,33 +26,12 @@ from bot.keyboards.department import (
     skip_keyboard,
 )
 from bot.replies import refuse
-from handlers.department.base import (
-    DisputeForm,
-    measure_title,
-    typed_text,
-)
+from handlers.department.base import DisputeForm, measure_title, typed_text
 from models import departments as deps
 from models.departments import Recipient
-from models.entities import (
-    Measure,
-    MeasureStatus,
-    User,
-)
+from models.entities import Measure, MeasureStatus, User
 from models.text import TextRule, truncate
 from scheduler.queue import enqueue
-
-
-def router() -> Router:
-    r = Router(name=__name__)
-    r.callback_query.register(check_answer, CheckCb.filter())
-    r.callback_query.register(
-        dispute_skip, StateFilter(DisputeForm.details), FormCb.filter(F.act == FormAct.SKIP)
-    )
-    r.message.register(dispute_photo, StateFilter(DisputeForm.details), Content("photo"))
-    r.message.register(dispute_text, StateFilter(DisputeForm.details), Content("text"))
-    r.message.register(dispute_invalid, StateFilter(DisputeForm.details))
-    return r
-
 
 DISPUTE = TextRule(minimum=2, maximum=1000)  # what is not done
 CAPTION = TextRule(minimum=0, maximum=1000)  # the same, as a photo's caption
@@ -71,7 +47,17 @@ DISPUTE_COMMENT = N_("Resident's comment: {comment}")
 REOPEN_BUTTON = N_("↩️ Reopen")
 REPORT_BUTTON = N_("📝 Reporting menu")
 
-# --- residents check a "done" -----------------------------------------------------------------
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.callback_query.register(check_answer, CheckCb.filter())
+    r.callback_query.register(
+        dispute_skip, StateFilter(DisputeForm.details), FormCb.filter(F.act == FormAct.SKIP)
+    )
+    r.message.register(dispute_photo, StateFilter(DisputeForm.details), Content("photo"))
+    r.message.register(dispute_text, StateFilter(DisputeForm.details), Content("text"))
+    r.message.register(dispute_invalid, StateFilter(DisputeForm.details))
+    return r
 
 
 async def check_answer(

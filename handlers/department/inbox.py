@@ -5,11 +5,7 @@ from __future__ import annotations
 from aiogram import F, Router, html
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import (
-    CallbackQuery,
-    InlineKeyboardMarkup,
-    Message,
-)
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -48,22 +44,21 @@ from handlers.department.base import (
     visible_departments,
 )
 from models import departments as deps
-from models.entities import (
-    Category,
-    Department,
-    DepartmentQueue,
-    Question,
-    User,
-)
-from models.permissions import (
-    can_handle_question,
-)
+from models.entities import Category, Department, DepartmentQueue, Question, User
+from models.permissions import can_handle_question
 from models.text import truncate
-from scheduler.notify import (
-    QUESTION_REASON_LINE,
-    notify_question_author,
-)
+from scheduler.notify import QUESTION_REASON_LINE, notify_question_author
 from scheduler.queue import enqueue
+
+QUEUE_LABELS: dict[str, str] = {
+    DepartmentQueue.NEW: N_("new"),
+    DepartmentQueue.IN_WORK: N_("in work"),
+    DepartmentQueue.ANSWERED: N_("answered"),
+    DepartmentQueue.RETURNED: N_("returned to the akimat"),
+}
+
+RETURNED_TITLE = N_("↪️ <b>{department} returned question {ref} for reassignment</b>")
+MODERATION_BUTTON = N_("🗂 Moderation")
 
 
 def router() -> Router:
@@ -76,22 +71,7 @@ def router() -> Router:
     return r
 
 
-QUEUE_LABELS: dict[str, str] = {
-    DepartmentQueue.NEW: N_("new"),
-    DepartmentQueue.IN_WORK: N_("in work"),
-    DepartmentQueue.ANSWERED: N_("answered"),
-    DepartmentQueue.RETURNED: N_("returned to the akimat"),
-}
-
-RETURNED_TITLE = N_("↪️ <b>{department} returned question {ref} for reassignment</b>")
-MODERATION_BUTTON = N_("🗂 Moderation")
-
-# --- the question inbox -----------------------------------------------------------------------
-
-
-async def inbox_command(
-    message: Message, session: AsyncSession, user: User | None, i18n: I18n
-) -> None:
+async def inbox_command(message: Message, session: AsyncSession, user: User | None) -> None:
     mine = await visible_departments(session, message, user)
     if not mine:
         await message.answer(
@@ -148,7 +128,6 @@ async def show_inbox(
     session: AsyncSession,
     user: User | None,
     is_admin: bool,
-    i18n: I18n,
     callback_answer: CallbackAnswer,
 ) -> None:
     department = await viewable_department(
@@ -223,7 +202,6 @@ async def question_action(
     session: AsyncSession,
     user: User | None,
     is_admin: bool,
-    i18n: I18n,
     state: FSMContext,
     callback_answer: CallbackAnswer,
 ) -> None:

@@ -7,30 +7,19 @@ from aiogram import Bot, F, Router, html
 from aiogram.enums import ChatMemberStatus
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject, CommandStart
-from aiogram.types import (
-    CallbackQuery,
-    Message,
-)
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters import GROUP_TYPES, ChatType
 from bot.i18n import current_locale
-from bot.keyboards.department import (
-    PickCb,
-    Purpose,
-    leave_keyboard,
-)
+from bot.keyboards.department import PickCb, Purpose, leave_keyboard
 from bot.replies import refuse
 from handlers.common import ask_district, send_main_menu
 from models import departments as deps
 from models.departments import INVITE_PREFIX, InviteOutcome
-from models.entities import (
-    Department,
-    User,
-)
+from models.entities import Department, User
 
 
 def router() -> Router:
@@ -46,9 +35,6 @@ def router() -> Router:
     r.message.register(leave_group, ChatType(*GROUP_TYPES), Command("leave"))
     r.callback_query.register(leave_department, PickCb.filter(F.purpose == Purpose.LEAVE))
     return r
-
-
-# --- joining --------------------------------------------------------------------------------------
 
 
 def _outcome_text(outcome: InviteOutcome, department: Department | None, locale: str) -> str:
@@ -76,7 +62,6 @@ async def _join_person(
     session: AsyncSession,
     user: User,
     is_admin: bool,
-    i18n: I18n,
 ) -> None:
     outcome, department = await deps.redeem_for_user(session, token, user)
     locale = current_locale()
@@ -108,10 +93,9 @@ async def join_by_link(
     session: AsyncSession,
     user: User,
     is_admin: bool,
-    i18n: I18n,
 ) -> None:
     """``/start i<token>``: the deep link of an invitation opened in a private chat."""
-    await _join_person(message, command.args or "", session, user, is_admin, i18n)
+    await _join_person(message, command.args or "", session, user, is_admin)
 
 
 async def join_private(
@@ -120,14 +104,13 @@ async def join_private(
     session: AsyncSession,
     user: User,
     is_admin: bool,
-    i18n: I18n,
 ) -> None:
     if not command.args:
         await message.answer(
             _("Open the invitation link you received, or send /join followed by its code.")
         )
         return
-    await _join_person(message, command.args, session, user, is_admin, i18n)
+    await _join_person(message, command.args, session, user, is_admin)
 
 
 async def _is_group_admin(bot: Bot, chat_id: int, user_id: int) -> bool:
@@ -144,7 +127,6 @@ async def join_group(
     bot: Bot,
     session: AsyncSession,
     user: User | None,
-    i18n: I18n,
 ) -> None:
     """``/join <token>`` in a group, by a group administrator: the group becomes a chat of the
     department (notifications arrive there; /measures and /inbox work there)."""
@@ -188,7 +170,7 @@ async def join_group(
     )
 
 
-async def leave_private(message: Message, session: AsyncSession, user: User, i18n: I18n) -> None:
+async def leave_private(message: Message, session: AsyncSession, user: User) -> None:
     mine = await deps.user_departments(session, user.id)
     if not mine:
         await message.answer(_("You are not a member of any department."))
@@ -205,7 +187,6 @@ async def leave_department(
     session: AsyncSession,
     user: User | None,
     is_admin: bool,
-    i18n: I18n,
     callback_answer: CallbackAnswer,
 ) -> None:
     department = await deps.get_department(session, callback_data.dep)
@@ -227,9 +208,7 @@ async def leave_department(
             await send_main_menu(query.message, session, user, is_admin, _("Main menu:"))
 
 
-async def leave_group(
-    message: Message, bot: Bot, session: AsyncSession, is_admin: bool, i18n: I18n
-) -> None:
+async def leave_group(message: Message, bot: Bot, session: AsyncSession, is_admin: bool) -> None:
     """Unbind the group from its departments: a group administrator or an admin."""
     bound = await deps.chat_departments(session, message.chat.id)
     if not bound:

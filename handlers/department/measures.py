@@ -8,11 +8,7 @@ from typing import Any
 from aiogram import F, Router, html
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import (
-    CallbackQuery,
-    InlineKeyboardMarkup,
-    Message,
-)
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
@@ -67,17 +63,24 @@ from models.entities import (
 )
 from models.follows import measure_followers
 from models.measures import record_change
-from models.permissions import (
-    acting_department_for_measure,
-    can_update_measure,
-)
+from models.permissions import acting_department_for_measure, can_update_measure
 from models.text import truncate
-from scheduler.notify import (
-    OPEN_BUTTON,
-    notify_measure_followers,
-    render_measure_update,
-)
+from scheduler.notify import OPEN_BUTTON, notify_measure_followers, render_measure_update
 from scheduler.queue import enqueue
+
+GROUP_LABELS: dict[MeasureGroup, str] = {
+    MeasureGroup.OVERDUE: N_("🔴 Overdue"),
+    MeasureGroup.DUE_SOON: N_("⏰ Due within 7 days"),
+    MeasureGroup.IN_PROGRESS: N_("🔄 In progress"),
+    MeasureGroup.PLANNED: N_("🗓 Planned"),
+    MeasureGroup.DONE: N_("✅ Done"),
+    MeasureGroup.CANCELLED: N_("⛔ Cancelled"),
+}
+
+# Queued to other people: translated into each recipient's language.
+CHECK_QUESTION = N_("Is it really done? If you see otherwise, tell us.")
+CHECK_YES = N_("👍 Yes, done")
+CHECK_NO = N_("👎 Not done")
 
 
 def router() -> Router:
@@ -93,21 +96,6 @@ def router() -> Router:
     r.callback_query.register(open_report, ReportMeasureCb.filter())
     r.callback_query.register(measure_action, MeasureActCb.filter())
     return r
-
-
-GROUP_LABELS: dict[MeasureGroup, str] = {
-    MeasureGroup.OVERDUE: N_("🔴 Overdue"),
-    MeasureGroup.DUE_SOON: N_("⏰ Due within 7 days"),
-    MeasureGroup.IN_PROGRESS: N_("🔄 In progress"),
-    MeasureGroup.PLANNED: N_("🗓 Planned"),
-    MeasureGroup.DONE: N_("✅ Done"),
-    MeasureGroup.CANCELLED: N_("⛔ Cancelled"),
-}
-
-# Queued to other people: translated into each recipient's language.
-CHECK_QUESTION = N_("Is it really done? If you see otherwise, tell us.")
-CHECK_YES = N_("👍 Yes, done")
-CHECK_NO = N_("👎 Not done")
 
 
 async def _measures_page(
@@ -142,9 +130,7 @@ async def _measures_page(
     return "\n".join(lines), markup
 
 
-async def our_measures(
-    message: Message, session: AsyncSession, user: User | None, i18n: I18n
-) -> None:
+async def our_measures(message: Message, session: AsyncSession, user: User | None) -> None:
     locale = current_locale()
     mine = await visible_departments(session, message, user)
     if not mine:
@@ -178,12 +164,11 @@ async def pick_department(
     session: AsyncSession,
     user: User | None,
     is_admin: bool,
-    i18n: I18n,
     callback_answer: CallbackAnswer,
 ) -> None:
     if callback_data.purpose is Purpose.MEASURES:
         await show_measures(
-            query, MeasuresCb(dep=callback_data.dep, page=0), session, user, is_admin, i18n,
+            query, MeasuresCb(dep=callback_data.dep, page=0), session, user, is_admin,
             callback_answer,
         )  # fmt: skip
     else:
@@ -193,7 +178,6 @@ async def pick_department(
             session,
             user,
             is_admin,
-            i18n,
             callback_answer,
         )
 
@@ -204,7 +188,6 @@ async def show_measures(
     session: AsyncSession,
     user: User | None,
     is_admin: bool,
-    i18n: I18n,
     callback_answer: CallbackAnswer,
 ) -> None:
     department = await viewable_department(
@@ -311,7 +294,6 @@ async def open_report(
     session: AsyncSession,
     user: User | None,
     is_admin: bool,
-    i18n: I18n,
     callback_answer: CallbackAnswer,
 ) -> None:
     """The reporting menu of a measure (from "our measures", the card or a notification)."""

@@ -8,39 +8,19 @@ from typing import Any
 from aiogram import F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import (
-    CallbackQuery,
-    Message,
-)
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters import Content
 from bot.i18n import current_locale
-from bot.keyboards.department import (
-    FormAct,
-    FormCb,
-    skip_keyboard,
-)
-from handlers.department.base import (
-    COMMENT,
-    NOT_ALLOWED,
-    REASON,
-    ReportForm,
-    typed_text,
-)
+from bot.keyboards.department import FormAct, FormCb, skip_keyboard
+from handlers.department.base import COMMENT, NOT_ALLOWED, REASON, ReportForm, typed_text
 from handlers.department.measures import apply_change, report_view
 from models import departments as deps
-from models.entities import (
-    OPEN_STATUSES,
-    Measure,
-    MeasureStatus,
-    User,
-)
-from models.permissions import (
-    can_update_measure,
-)
+from models.entities import OPEN_STATUSES, Measure, MeasureStatus, User
+from models.permissions import can_update_measure
 
 
 def router() -> Router:

@@ -12,7 +12,6 @@ from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -150,7 +149,6 @@ async def ask_question(
     session: AsyncSession,
     user: User,
     settings: Settings,
-    i18n: I18n,
 ) -> None:
     await begin_form(message, state, session, user, settings, current_locale())
 
@@ -164,7 +162,6 @@ async def consent_given(
     state: FSMContext,
     session: AsyncSession,
     user: User,
-    i18n: I18n,
     callback_answer: CallbackAnswer,
 ) -> None:
     if not await nonce_ok(state, callback_data.f) or not isinstance(query.message, Message):
@@ -199,7 +196,6 @@ async def category_chosen(
     state: FSMContext,
     session: AsyncSession,
     user: User,
-    i18n: I18n,
     callback_answer: CallbackAnswer,
 ) -> None:
     category = await session.get(Category, callback_data.id)
@@ -224,7 +220,6 @@ async def address_skipped(
     state: FSMContext,
     session: AsyncSession,
     user: User,
-    i18n: I18n,
     callback_answer: CallbackAnswer,
 ) -> None:
     if not await nonce_ok(state, callback_data.f) or not isinstance(query.message, Message):
@@ -241,7 +236,6 @@ async def publicity_chosen(
     state: FSMContext,
     session: AsyncSession,
     user: User,
-    i18n: I18n,
     callback_answer: CallbackAnswer,
 ) -> None:
     if not await nonce_ok(state, callback_data.f) or not isinstance(query.message, Message):
@@ -290,7 +284,6 @@ async def preview_edit_field(
     state: FSMContext,
     session: AsyncSession,
     user: User,
-    i18n: I18n,
     callback_answer: CallbackAnswer,
 ) -> None:
     if not await nonce_ok(state, callback_data.f) or not isinstance(query.message, Message):
@@ -317,7 +310,6 @@ async def send_question(
     user: User,
     is_admin: bool,
     settings: Settings,
-    i18n: I18n,
     callback_answer: CallbackAnswer,
 ) -> None:
     data = await state.get_data()
@@ -427,9 +419,7 @@ async def consent_fallback(message: Message, state: FSMContext) -> None:
     )
 
 
-async def category_fallback(
-    message: Message, state: FSMContext, session: AsyncSession, i18n: I18n
-) -> None:
+async def category_fallback(message: Message, state: FSMContext, session: AsyncSession) -> None:
     if _command_in_form(message):
         await message.answer(_command_text())
         return
@@ -442,7 +432,7 @@ async def category_fallback(
 
 
 async def text_entered(
-    message: Message, state: FSMContext, session: AsyncSession, user: User, i18n: I18n
+    message: Message, state: FSMContext, session: AsyncSession, user: User
 ) -> None:
     data = await state.get_data()
     text, problem = form_text(message.text, QUESTION_TEXT, QUESTION_REPLIES)
@@ -472,7 +462,7 @@ async def text_fallback(message: Message, state: FSMContext) -> None:
 
 
 async def address_entered(
-    message: Message, state: FSMContext, session: AsyncSession, user: User, i18n: I18n
+    message: Message, state: FSMContext, session: AsyncSession, user: User
 ) -> None:
     data = await state.get_data()
     address, problem = form_text(message.text, ADDRESS, ADDRESS_REPLIES)
@@ -484,7 +474,7 @@ async def address_entered(
 
 
 async def location_shared(
-    message: Message, state: FSMContext, session: AsyncSession, user: User, i18n: I18n
+    message: Message, state: FSMContext, session: AsyncSession, user: User
 ) -> None:
     assert message.location is not None
     await state.update_data(
@@ -517,7 +507,7 @@ async def publicity_fallback(message: Message, state: FSMContext) -> None:
 
 
 async def preview_fallback(
-    message: Message, state: FSMContext, session: AsyncSession, user: User, i18n: I18n
+    message: Message, state: FSMContext, session: AsyncSession, user: User
 ) -> None:
     if _command_in_form(message):
         await message.answer(_command_text())

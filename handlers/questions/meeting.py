@@ -7,18 +7,13 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.formatting import fmt_datetime
 from bot.i18n import current_locale
-from bot.keyboards.questions import (
-    NextAction,
-    QNextCb,
-    next_meeting_keyboard,
-)
+from bot.keyboards.questions import NextAction, QNextCb, next_meeting_keyboard
 from bot.menu import MenuButton, MenuItem
 from bot.replies import refuse
 from handlers.common import ask_district
@@ -26,11 +21,7 @@ from handlers.questions.form import begin_form, stale_text
 from models.base import utcnow
 from models.entities import District, User
 from models.follows import follow, is_following
-from models.questions import (
-    count_public,
-    intake_deadline,
-    next_meeting,
-)
+from models.questions import count_public, intake_deadline, next_meeting
 
 
 def router() -> Router:
@@ -96,9 +87,7 @@ async def _next_meeting_card(
     return "\n".join(lines), markup
 
 
-async def show_next_meeting(
-    message: Message, session: AsyncSession, user: User, i18n: I18n
-) -> None:
+async def show_next_meeting(message: Message, session: AsyncSession, user: User) -> None:
     locale = current_locale()
     district = await session.get(District, user.district_id) if user.district_id else None
     if district is None:
@@ -113,7 +102,6 @@ async def follow_district(
     callback_data: QNextCb,
     session: AsyncSession,
     user: User,
-    i18n: I18n,
     callback_answer: CallbackAnswer,
 ) -> None:
     district = await session.get(District, callback_data.district)
@@ -137,7 +125,6 @@ async def ask_from_card(
     session: AsyncSession,
     user: User,
     settings: Settings,
-    i18n: I18n,
     callback_answer: CallbackAnswer,
 ) -> None:
     if await state.get_state() is not None:

@@ -12,20 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.formatting import fmt_date, fmt_datetime, to_local
 from bot.i18n import current_locale
 from bot.keyboards.common import clamp_page, page_count
-from bot.keyboards.questions import (
-    QMyCb,
-    my_questions_keyboard,
-)
+from bot.keyboards.questions import QMyCb, my_questions_keyboard
 from bot.labels import question_label
 from bot.menu import MenuButton, MenuItem
 from models.entities import QuestionStatus, User
-from models.questions import (
-    categories_by_id,
-    count_user_questions,
-    meetings_by_id,
-    user_questions,
-)
+from models.questions import categories_by_id, count_user_questions, meetings_by_id, user_questions
 from models.text import truncate
+
+MY_PER_PAGE = 5
+# (question text, answer, reject reason) lengths on a "my questions" page, longest first.
+MY_TRUNCATION = ((300, 600, 300), (200, 350, 150), (120, 200, 100))
+PAGE_BUDGET = 3900  # characters of HTML; what the user sees is never longer
 
 
 def router() -> Router:
@@ -34,14 +31,6 @@ def router() -> Router:
     r.message.register(show_my_questions, MenuButton(MenuItem.MY_QUESTIONS), StateFilter(None))
     r.callback_query.register(page_my_questions, QMyCb.filter())
     return r
-
-
-MY_PER_PAGE = 5
-# (question text, answer, reject reason) lengths on a "my questions" page, longest first.
-MY_TRUNCATION = ((300, 600, 300), (200, 350, 150), (120, 200, 100))
-PAGE_BUDGET = 3900  # characters of HTML; what the user sees is never longer
-
-# --- my questions ------------------------------------------------------------------------------
 
 
 async def _my_questions_page(

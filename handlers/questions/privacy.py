@@ -8,20 +8,19 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.formatting import fmt_date, fmt_datetime, to_local
 from bot.i18n import LANGUAGE_NAMES, current_locale
-from bot.keyboards.questions import (
-    PrivacyAction,
-    QPrivacyCb,
-    forget_keyboard,
-)
+from bot.keyboards.questions import PrivacyAction, QPrivacyCb, forget_keyboard
 from bot.replies import refuse
 from models.entities import User
 from models.privacy import forget_user, personal_data
+
+
+class ForgetForm(StatesGroup):
+    confirm = State()
 
 
 def router() -> Router:
@@ -43,14 +42,7 @@ def router() -> Router:
     return r
 
 
-class ForgetForm(StatesGroup):
-    confirm = State()
-
-
-# --- personal data -----------------------------------------------------------------------------
-
-
-async def show_my_data(message: Message, session: AsyncSession, user: User, i18n: I18n) -> None:
+async def show_my_data(message: Message, session: AsyncSession, user: User) -> None:
     locale = current_locale()
     data = await personal_data(session, user)
     none = _("not stored")

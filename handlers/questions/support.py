@@ -12,11 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.formatting import fmt_datetime
 from bot.i18n import current_locale
 from bot.keyboards.common import clamp_page, page_count
-from bot.keyboards.questions import (
-    QSupportCb,
-    SupportAction,
-    support_keyboard,
-)
+from bot.keyboards.questions import QSupportCb, SupportAction, support_keyboard
 from bot.replies import refuse
 from handlers.questions.form import stale_text
 from models.entities import Meeting, Question, User
@@ -32,17 +28,14 @@ from models.questions import (
 )
 from models.text import truncate
 
+SUPPORT_PER_PAGE = 5
+
 
 def router() -> Router:
     r = Router(name=__name__)
     r.callback_query.register(list_supportable, QSupportCb.filter(F.action == SupportAction.LIST))
     r.callback_query.register(toggle_support, QSupportCb.filter(F.action == SupportAction.TOGGLE))
     return r
-
-
-SUPPORT_PER_PAGE = 5
-
-# --- supporting others' questions --------------------------------------------------------------
 
 
 async def _support_page(
@@ -95,7 +88,6 @@ async def list_supportable(
     callback_data: QSupportCb,
     session: AsyncSession,
     user: User,
-    i18n: I18n,
     callback_answer: CallbackAnswer,
 ) -> None:
     meeting = await session.get(Meeting, callback_data.meeting)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.filters import Command, StateFilter
-from aiogram.types import (
-    CallbackQuery,
-    Message,
-)
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,15 +48,13 @@ async def show_districts(message: Message, session: AsyncSession, user: User) ->
     await message.answer(text, reply_markup=markup)
 
 
-async def back_to_districts(
-    query: CallbackQuery, session: AsyncSession, user: User, bot: Bot
-) -> None:
+async def back_to_districts(query: CallbackQuery, session: AsyncSession, user: User) -> None:
     summaries = await commitments.city_overview(session, local_today())
     text, markup = districts_view(summaries, user.district_id, current_locale())
     await show(query, text, markup)
 
 
-async def show_overview(query: CallbackQuery, session: AsyncSession, user: User, bot: Bot) -> None:
+async def show_overview(query: CallbackQuery, session: AsyncSession) -> None:
     today = local_today()
     summaries = await commitments.city_overview(session, today)
     text, markup = overview_view(summaries, current_locale(), today)
@@ -71,7 +66,6 @@ async def show_district(
     callback_data: DistrictPageCb,
     session: AsyncSession,
     user: User,
-    bot: Bot,
     callback_answer: CallbackAnswer,
 ) -> None:
     page = await commitments.district_page(
@@ -89,8 +83,6 @@ async def show_meeting(
     query: CallbackQuery,
     callback_data: MeetingCb,
     session: AsyncSession,
-    user: User,
-    bot: Bot,
     callback_answer: CallbackAnswer,
 ) -> None:
     page = await commitments.meeting_page(

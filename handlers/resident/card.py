@@ -6,10 +6,7 @@ from __future__ import annotations
 from aiogram import Bot, F, Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
-from aiogram.types import (
-    CallbackQuery,
-    Message,
-)
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -69,7 +66,6 @@ async def show_card(
     session: AsyncSession,
     user: User,
     is_admin: bool,
-    bot: Bot,
     callback_answer: CallbackAnswer,
 ) -> None:
     nav = card_nav(callback_data.src, callback_data.page, callback_data.dp)
@@ -123,8 +119,6 @@ async def show_history(
     query: CallbackQuery,
     callback_data: HistoryCb,
     session: AsyncSession,
-    user: User,
-    bot: Bot,
     callback_answer: CallbackAnswer,
 ) -> None:
     history = await commitments.measure_history(

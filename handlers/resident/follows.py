@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.filters import Command, StateFilter
-from aiogram.types import (
-    CallbackQuery,
-    Message,
-)
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,7 +49,6 @@ async def toggle_measure_follow(
     session: AsyncSession,
     user: User,
     is_admin: bool,
-    bot: Bot,
     callback_answer: CallbackAnswer,
 ) -> None:
     if await session.get(Measure, callback_data.id) is None:
@@ -77,7 +73,6 @@ async def toggle_district_follow(
     callback_data: DistrictFollowCb,
     session: AsyncSession,
     user: User,
-    bot: Bot,
     callback_answer: CallbackAnswer,
 ) -> None:
     if await session.get(District, callback_data.id) is None:
@@ -115,7 +110,6 @@ async def page_following(
     callback_data: FollowingCb,
     session: AsyncSession,
     user: User,
-    bot: Bot,
     callback_answer: CallbackAnswer,
 ) -> None:
     shown, view = await _following(session, user, callback_data.page)
@@ -128,7 +122,6 @@ async def unfollow_from_list(
     callback_data: UnfollowCb,
     session: AsyncSession,
     user: User,
-    bot: Bot,
     callback_answer: CallbackAnswer,
 ) -> None:
     if callback_data.kind is FollowKind.MEASURE:

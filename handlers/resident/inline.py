@@ -16,10 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.formatting import local_today
 from bot.i18n import current_locale
-from bot.keyboards.resident import (
-    compact_card,
-    compact_description,
-)
+from bot.keyboards.resident import compact_card, compact_description
 from bot.labels import status_mark
 from models.entities import User
 from models.search import popular_measures, search_measures

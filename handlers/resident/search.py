@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import (
-    CallbackQuery,
-    Message,
-)
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,13 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.filters import PlainText
 from bot.formatting import local_today
 from bot.i18n import current_locale
-from bot.keyboards.resident import (
-    SEARCH_PER_PAGE,
-    SearchCb,
-    View,
-    no_results_view,
-    search_view,
-)
+from bot.keyboards.resident import SEARCH_PER_PAGE, SearchCb, View, no_results_view, search_view
 from bot.menu import MenuButton
 from bot.replies import refuse, show
 from handlers.resident.shared import page_moved
@@ -93,7 +84,6 @@ async def page_search(
     session: AsyncSession,
     user: User,
     state: FSMContext,
-    bot: Bot,
     callback_answer: CallbackAnswer,
 ) -> None:
     query_text = (await state.get_data()).get(SEARCH_KEY)
