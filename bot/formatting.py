@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as _format_date
 from babel.numbers import format_decimal
-from babel.numbers import format_percent as _format_percent
 
 ALMATY = ZoneInfo("Asia/Almaty")
 
@@ -39,10 +38,6 @@ def fmt_datetime(moment: dt.datetime, locale: str, tz: ZoneInfo = ALMATY) -> str
 
 def fmt_number(value: float, locale: str) -> str:
     return format_decimal(value, locale=locale)
-
-
-def fmt_percent(fraction: float, locale: str, digits: int = 1) -> str:
-    return _format_percent(fraction, format=f"#,##0.{'0' * digits}%", locale=locale)
 
 
 def parse_local_datetime(text: str, tz: ZoneInfo = ALMATY) -> dt.datetime | None:

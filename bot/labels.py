@@ -7,7 +7,7 @@ import datetime as dt
 from aiogram.utils.i18n import I18n
 
 from bot.i18n import N_
-from models.entities import OPEN_STATUSES, Measure, MeasureStatus, QuestionStatus
+from models.entities import OPEN_STATUSES, MeasureStatus, QuestionStatus
 
 OVERDUE = "overdue"
 
@@ -43,10 +43,6 @@ def effective_status(status: str, due_date: dt.date | None, today: dt.date) -> s
     if status in OPEN_STATUSES and due_date is not None and due_date < today:
         return OVERDUE
     return status
-
-
-def measure_status(measure: Measure, today: dt.date) -> str:
-    return effective_status(measure.status, measure.due_date, today)
 
 
 def status_mark(status: str) -> str:
