@@ -45,7 +45,8 @@ from sqlalchemy import func, insert, select
 from models.db import create_engine, create_session_pool, migrate
 from models.entities import Notification, NotificationStatus
 from models.settings import Settings
-from scheduler.delivery import Clock, DeliveryWorker, SystemClock, VirtualClock
+from scheduler.delivery import DeliveryWorker
+from scheduler.pacing import Clock, SystemClock, VirtualClock
 
 TOKEN = "42:BENCH-TOKEN"
 ALMATY = ZoneInfo("Asia/Almaty")

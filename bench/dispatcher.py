@@ -111,8 +111,9 @@ def echo_dispatcher() -> Dispatcher:
 
     No ``F.text`` on the echo handler: aiogram runs a filter that is not a coroutine through
     ``asyncio.to_thread``, a thread hand-off per message that the example does not pay (and the
-    bot does not either, ``bot/fast_filters.py``); an earlier baseline had it, which made the
-    echo about a fifth slower one update at a time and flattered the ratio."""
+    bot does not either: its filters are coroutines, ``bot/filters.py``); an earlier baseline
+    had it, which made the echo about a fifth slower one update at a time and flattered the
+    ratio."""
     router = Router(name="echo")
 
     @router.message(CommandStart())

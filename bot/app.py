@@ -21,12 +21,6 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.commands import set_commands
-from bot.fast_filters import (
-    GatedDispatcher,
-    gate_callback_routers,
-    gate_message_routers,
-    inline_pure_filters,
-)
 from bot.i18n import ProfileI18nMiddleware, create_i18n
 from bot.middlewares import UpdateMiddleware, prepare_bot
 from bot.storage import create_storage, startup_lock
@@ -67,7 +61,7 @@ def create_dispatcher(
     if storage is None and events_isolation is None:
         # Memory by default; Redis when REDIS_URL is set (several replicas share forms and locks).
         storage, events_isolation = create_storage(settings)
-    dp = GatedDispatcher(
+    dp = Dispatcher(
         storage=storage or MemoryStorage(),
         events_isolation=events_isolation or SimpleEventIsolation(),
         settings=settings,
@@ -78,10 +72,7 @@ def create_dispatcher(
     dp.update.outer_middleware(UpdateMiddleware(session_pool, settings, i18n))
     ProfileI18nMiddleware(i18n).setup(dp)
     dp.callback_query.middleware(CallbackAnswerMiddleware())
-    dp.include_routers(*get_routers())
-    gate_message_routers(dp)  # a message goes only to routers that may take it (first)
-    inline_pure_filters(dp)  # F-filters and FSM states: no thread hop per check (bench/)
-    gate_callback_routers(dp)  # a button goes only to the router that knows its prefix
+    dp.include_routers(*get_routers())  # new routers for each Dispatcher
     dp.startup.register(_on_startup)
     # The scheduler and the delivery worker live and die with the bot (scheduler/runtime.py).
     dp.startup.register(start_background)

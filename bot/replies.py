@@ -1,4 +1,4 @@
-"""Answering a pressed button: one way to show the next screen, one way to refuse."""
+"""Answering a pressed button: the next screen in place or below, and one way to refuse."""
 
 from __future__ import annotations
 
@@ -29,7 +29,19 @@ async def show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | N
         await query.bot.send_message(chat_id, text, reply_markup=markup)
 
 
-def refuse(callback_answer: CallbackAnswer, text: str = ADMIN_ONLY) -> None:
-    """A polite alert for a button the caller may not use; the handler then changes nothing."""
-    callback_answer.text = _(text)
+async def send_below(
+    query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """A new message in the chat of the pressed button, below it (the next step of a form)."""
+    if isinstance(query.message, Message):
+        await query.message.answer(text, reply_markup=markup)
+    elif query.bot is not None:
+        await query.bot.send_message(query.from_user.id, text, reply_markup=markup)
+
+
+def refuse(callback_answer: CallbackAnswer, text: str | None = None) -> None:
+    """A polite alert for a button that changes nothing now: the caller may not use it, or what
+    it names is gone or has moved on. ``text`` is translated already; the default is the admin
+    area's refusal."""
+    callback_answer.text = _(ADMIN_ONLY) if text is None else text
     callback_answer.show_alert = True

@@ -1,41 +1,28 @@
-"""Routers, in the order updates try them.
+"""The router tree, built anew for each Dispatcher.
 
-``common`` (start, settings, help, /cancel) first; then the areas, each owning its commands,
-menu buttons, callbacks and forms: ``admin`` (akimat staff), ``department`` (officials),
-``questions`` (residents' questions), ``resident`` (commitments, search, follows, inline; its
-plain-text search must come after every other text handler); ``fallback`` answers the rest.
+Each area is a package (or a module) whose ``router()`` makes its routers and registers its
+handlers; :func:`get_routers` puts the areas in the order updates try them:
+
+``common`` (first contact, settings, help, /cancel: first, so they work in any form);
+``admin`` (akimat staff); ``department`` (officials); ``questions`` (residents' questions);
+``resident`` (commitments, search, follows, inline: its plain-text search must come after every
+other text handler); ``fallback`` answers whatever nobody took.
 """
 
 from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import (
-    admin,
-    common,
-    department,
-    fallback,
-    moderation,
-    questions,
-    reports,
-    resident,
-)
+from handlers import admin, common, department, fallback, questions, resident
 
 
 def get_routers() -> list[Router]:
-    routers = [
-        common.router,
-        admin.router,
-        moderation.router,
-        reports.router,
-        department.router,
-        questions.router,
-        resident.router,
-        fallback.router,
+    """New routers for one Dispatcher (``dp.include_routers(*get_routers())``)."""
+    return [
+        common.router(),
+        admin.router(),
+        department.router(),
+        questions.router(),
+        resident.router(),
+        fallback.router(),
     ]
-    # aiogram lets a router have one parent. The routers are module constants, and a process
-    # may build more than one Dispatcher (the tests build one per test), so each new Dispatcher
-    # takes them over from the previous one.
-    for router in routers:
-        router._parent_router = None
-    return routers

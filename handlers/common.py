@@ -3,8 +3,6 @@ the main menu, /cancel, and main-menu buttons pressed in the middle of a form.""
 
 from __future__ import annotations
 
-from typing import Final
-
 from aiogram import F, Router, html
 from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
@@ -15,14 +13,36 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import DistrictCb, LangCb, Origin, SettingsAction, SettingsCb
-from bot.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, guess_locale
+from bot.filters import AreaInput, CallbackPrefix, ChatType
+from bot.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, current_locale, guess_locale
 from bot.keyboards.common import district_keyboard, language_keyboard, settings_keyboard
 from bot.menu import MenuButton, MenuItem, main_menu
+from bot.replies import refuse
 from models.entities import User
 from models.users import get_district, is_department_member, list_districts
 
-router: Final[Router] = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
+CALLBACKS = (LangCb, DistrictCb, SettingsCb)
+MENU = tuple(MenuItem)  # any main-menu button pressed in the middle of a form
+FORMS = ()
+
+
+def router() -> Router:
+    """Private chats only; tried first, so /cancel, /help and the settings work in any form."""
+    r = Router(name=__name__)
+    r.message.filter(ChatType("private"), AreaInput(menu=MENU, forms=FORMS))
+    r.callback_query.filter(CallbackPrefix(*CALLBACKS))
+    r.message.register(start, CommandStart(magic=F.args.is_(None)))
+    r.message.register(show_settings, Command("settings"), StateFilter(None))
+    r.message.register(show_settings, MenuButton(MenuItem.SETTINGS), StateFilter(None))
+    r.message.register(show_help, Command("help"))
+    r.message.register(show_help, MenuButton(MenuItem.HELP), StateFilter(None))
+    r.message.register(show_menu, Command("menu"), StateFilter(None))
+    r.message.register(cancel, Command("cancel"))
+    r.message.register(menu_button_inside_form, ~StateFilter(None), MenuButton())
+    r.callback_query.register(choose_language, LangCb.filter(F.code.in_(SUPPORTED_LOCALES)))
+    r.callback_query.register(choose_district, DistrictCb.filter())
+    r.callback_query.register(settings_action, SettingsCb.filter())
+    return r
 
 
 async def send_main_menu(
@@ -52,7 +72,6 @@ def welcome_text() -> str:
     )
 
 
-@router.message(CommandStart(magic=F.args.is_(None)))
 async def start(
     message: Message, session: AsyncSession, user: User, is_admin: bool, state: FSMContext
 ) -> None:
@@ -64,12 +83,11 @@ async def start(
         )
         return
     if user.district_id is None:
-        await ask_district(message, session, user.locale)
+        await ask_district(message, session, current_locale())
         return
     await send_main_menu(message, session, user, is_admin, welcome_text())
 
 
-@router.callback_query(LangCb.filter(F.code.in_(SUPPORTED_LOCALES)))
 async def choose_language(
     query: CallbackQuery,
     callback_data: LangCb,
@@ -96,11 +114,12 @@ async def choose_language(
         districts = await list_districts(session)
         await query.message.edit_text(
             _("Choose your district. You can change it any time in settings."),
-            reply_markup=district_keyboard(districts, Origin.START, user.locale, user.district_id),
+            reply_markup=district_keyboard(
+                districts, Origin.START, current_locale(), user.district_id
+            ),
         )
 
 
-@router.callback_query(DistrictCb.filter())
 async def choose_district(
     query: CallbackQuery,
     callback_data: DistrictCb,
@@ -111,14 +130,13 @@ async def choose_district(
 ) -> None:
     district = await get_district(session, callback_data.id)
     if district is None:
-        callback_answer.text = _("This district no longer exists. Please choose again.")
-        callback_answer.show_alert = True
+        refuse(callback_answer, _("This district no longer exists. Please choose again."))
         return
     user.district_id = district.id
     await session.commit()
     if not isinstance(query.message, Message):
         return
-    locale = user.locale or "ru"
+    locale = current_locale()
     if callback_data.origin is Origin.SETTINGS:
         await _show_settings(query.message, session, user, edit=True)
         callback_answer.text = _("District changed: {district}.").format(
@@ -134,7 +152,7 @@ async def choose_district(
 async def _show_settings(
     message: Message, session: AsyncSession, user: User, *, edit: bool
 ) -> None:
-    locale = user.locale or "ru"
+    locale = current_locale()
     district = await get_district(session, user.district_id) if user.district_id else None
     text = _(
         "<b>Settings</b>\n"
@@ -153,13 +171,10 @@ async def _show_settings(
         await message.answer(text, reply_markup=markup)
 
 
-@router.message(Command("settings"), StateFilter(None))
-@router.message(MenuButton(MenuItem.SETTINGS), StateFilter(None))
 async def show_settings(message: Message, session: AsyncSession, user: User) -> None:
     await _show_settings(message, session, user, edit=False)
 
 
-@router.callback_query(SettingsCb.filter())
 async def settings_action(
     query: CallbackQuery,
     callback_data: SettingsCb,
@@ -169,7 +184,7 @@ async def settings_action(
 ) -> None:
     if not isinstance(query.message, Message):
         return
-    locale = user.locale or "ru"
+    locale = current_locale()
     match callback_data.action:
         case SettingsAction.LANGUAGE:
             await query.message.edit_text(
@@ -193,8 +208,6 @@ async def settings_action(
             await query.message.edit_text(_("Settings saved."))
 
 
-@router.message(Command("help"))
-@router.message(MenuButton(MenuItem.HELP), StateFilter(None))
 async def show_help(message: Message) -> None:
     await message.answer(
         _(
@@ -215,12 +228,10 @@ async def show_help(message: Message) -> None:
     )
 
 
-@router.message(Command("menu"), StateFilter(None))
 async def show_menu(message: Message, session: AsyncSession, user: User, is_admin: bool) -> None:
     await send_main_menu(message, session, user, is_admin, _("Main menu:"))
 
 
-@router.message(Command("cancel"))
 async def cancel(
     message: Message, state: FSMContext, session: AsyncSession, user: User, is_admin: bool
 ) -> None:
@@ -231,7 +242,6 @@ async def cancel(
     await send_main_menu(message, session, user, is_admin, _("Cancelled. Nothing was saved."))
 
 
-@router.message(~StateFilter(None), MenuButton())
 async def menu_button_inside_form(message: Message) -> None:
     """A main-menu button pressed while a form waits for input: keep the form and say so."""
     await message.answer(

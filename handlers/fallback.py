@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Final
-
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -12,13 +10,24 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters import ChatType, CommandLike
+from bot.replies import refuse
 from handlers.common import start
 from models.entities import User
 
-router: Final[Router] = Router(name=__name__)
+
+def router() -> Router:
+    """Tried last; in groups, messages nobody handled get no answer."""
+    r = Router(name=__name__)
+    r.message.filter(ChatType("private"))
+    r.message.register(start_with_unknown_payload, CommandStart())
+    r.message.register(unexpected_in_form, ~StateFilter(None))
+    r.message.register(unknown_command, CommandLike())
+    r.message.register(unexpected_message)
+    r.callback_query.register(stale_button)
+    return r
 
 
-@router.message(F.chat.type == "private", CommandStart())
 async def start_with_unknown_payload(
     message: Message, session: AsyncSession, user: User, is_admin: bool, state: FSMContext
 ) -> None:
@@ -26,15 +35,13 @@ async def start_with_unknown_payload(
     await start(message, session, user, is_admin, state)
 
 
-@router.callback_query()
 async def stale_button(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
-    callback_answer.text = _(
-        "This button is out of date or no longer available. Please open the menu again."
+    refuse(
+        callback_answer,
+        _("This button is out of date or no longer available. Please open the menu again."),
     )
-    callback_answer.show_alert = True
 
 
-@router.message(F.chat.type == "private", ~StateFilter(None))
 async def unexpected_in_form(message: Message) -> None:
     await message.answer(
         _(
@@ -44,12 +51,10 @@ async def unexpected_in_form(message: Message) -> None:
     )
 
 
-@router.message(F.chat.type == "private", F.text.startswith("/"))
 async def unknown_command(message: Message) -> None:
     await message.answer(_("I do not know this command. Send /help to see what I can do."))
 
 
-@router.message(F.chat.type == "private")
 async def unexpected_message(message: Message) -> None:
     await message.answer(
         _(

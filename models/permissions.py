@@ -26,15 +26,6 @@ async def chat_department_ids(session: AsyncSession, chat_id: int) -> list[int]:
     return list(result.scalars())
 
 
-async def measure_department_ids(session: AsyncSession, measure_id: int) -> list[int]:
-    result = await session.execute(
-        select(MeasureDepartment.department_id)
-        .where(MeasureDepartment.measure_id == measure_id)
-        .order_by(MeasureDepartment.position)
-    )
-    return list(result.scalars())
-
-
 def may_update_measure_clause(user_id: Any, measure_id: Any) -> Exists:
     """EXISTS: the user is a member of one of the measure's responsible departments (one join,
     usable inside a larger query; ``user_id``/``measure_id`` may be columns or bound

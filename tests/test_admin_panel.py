@@ -91,3 +91,31 @@ async def test_non_admin_sees_no_panel(make_client: Callable[..., BotClient]) ->
         sent = await resident.press(AdminCb(section=section).pack())
         assert alerts(sent) == ["Sorry, this is only for akimat staff."], section
         assert not messages(sent)
+
+
+async def test_an_admin_form_is_closed_when_the_role_is_withdrawn(
+    make_client: Callable[..., BotClient], settings: Settings
+) -> None:
+    """Input to an admin form from someone who is no longer an admin is refused, and the form
+    closed: the next text is an ordinary search."""
+    staff_id = 6003
+    settings.admin_ids = frozenset({*settings.admin_ids, staff_id})
+    staff = make_client(user_id=staff_id, language_code="en")
+    await onboard(staff, "en")
+    for section, refusal in (
+        ("Announcement", "Sorry, this is only for akimat staff."),
+        ("Departments", "Sorry, only the akimat's staff can do this. Nothing was changed."),
+    ):
+        settings.admin_ids = frozenset({*settings.admin_ids, staff_id})
+        sent = await staff.click(last_message(await staff.send("/admin")), section)
+        if section == "Departments":
+            sent = await staff.click(last_message(sent), "New department")
+        else:
+            sent = await staff.click(last_message(sent), "Everyone")
+        assert "code" in last_message(sent).text or "Recipients" in last_message(sent).text
+        settings.admin_ids = frozenset(settings.admin_ids - {staff_id})
+        sent = await staff.send("Дорога Толе би")
+        assert [m.text for m in messages(sent)] == [refusal], section
+        sent = await staff.send("Дорога Толе би")
+        assert refusal not in last_message(sent).text  # no form any more: a search
+        assert "Дорога Толе би" in last_message(sent).text

@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from models.db import create_engine, create_session_pool
 from models.entities import Department, DepartmentChat, Notification, NotificationStatus, User
 from models.settings import Settings
-from scheduler.delivery import DeliveryWorker, RateLimiter, VirtualClock
+from scheduler.delivery import DeliveryWorker
+from scheduler.pacing import RateLimiter, VirtualClock
 from scheduler.queue import enqueue
 from tests.harness import RecordingSession, make_bot
 

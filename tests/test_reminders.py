@@ -32,10 +32,11 @@ from models.entities import (
     User,
 )
 from models.settings import Settings
-from scheduler.delivery import DeliveryWorker, VirtualClock
+from scheduler.delivery import DeliveryWorker
 from scheduler.digest import plan_digests
 from scheduler.jobs import deadline_reminders_job, meeting_reminders_job, morning_digest_job
 from scheduler.meetings import plan_meeting_reminders
+from scheduler.pacing import VirtualClock
 from scheduler.reminders import current_milestone, plan_deadline_reminders
 from tests.harness import RecordingSession, make_bot, visible_text
 

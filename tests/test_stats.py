@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.callbacks import AdminCb, AdminSection
 from bot.i18n import CatalogI18n
 from bot.keyboards.reports import ExportCb, ReportAction, StatsCb
-from handlers.reports import fit_message
+from handlers.admin.stats import fit_message
 from models.entities import (
     Category,
     Department,

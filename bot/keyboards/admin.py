@@ -103,17 +103,6 @@ class AnnounceCb(CallbackData, prefix="aa"):
     token: str = ""
 
 
-ADMIN_CALLBACKS: tuple[type[CallbackData], ...] = (
-    AdminCb,
-    MeetCb,
-    MeetFieldCb,
-    MeetDistrictCb,
-    MeetFormCb,
-    ImportCb,
-    AnnounceCb,
-)
-
-
 def panel_keyboard() -> InlineKeyboardMarkup:
     builder = Keyboard()
     for section, text in (

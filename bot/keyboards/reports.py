@@ -47,7 +47,6 @@ class ExportCb(CallbackData, prefix="ex"):
     end: int = 0
 
 
-ReportCb = StatsCb | ExportCb
 Factory = Callable[..., StatsCb | ExportCb]
 
 

@@ -1,66 +1,52 @@
-"""The moderation queue (akimat staff): accept, reroute, reject, merge, oral questions, agenda.
+"""The moderation queue: new and returned questions; a question's card; accepting (with its
+category and department), rerouting, rejecting with a reason, merging into an earlier question.
 
-Only admins get anything here. A non-admin pressing (or forging) any of these buttons gets a
-polite refusal and nothing changes; ``/moderate`` from a non-admin falls through to the
-fallback router, which answers as for any unknown command. Every handler that writes checks
-the role again, and re-reads the question: a button may be old, pressed twice, or made up.
-"""
+A button may be old, pressed twice, or made up: every handler re-reads the question before it
+changes anything."""
 
 from __future__ import annotations
 
-from typing import Final
-
 from aiogram import F, Router, html
-from aiogram.filters import Command, StateFilter, or_f
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import AdminCb, AdminSection
+from bot.filters import PlainText
 from bot.formatting import fmt_datetime
+from bot.forms import TextReplies, form_text
+from bot.i18n import current_locale
 from bot.keyboards.common import clamp_page
 from bot.keyboards.moderation import (
-    AGENDA_PAGE,
     DEPARTMENTS_PAGE,
     QUEUE_PAGE,
     AcceptStep,
     MergeStep,
     ModAcceptCb,
     ModAction,
-    ModAgendaCb,
     ModCb,
     ModMergeCb,
-    ModOralCb,
-    OralOutcome,
-    OralStep,
     accept_keyboard,
-    agenda_keyboard,
-    agenda_meeting_keyboard,
     cancel_form_keyboard,
     card_keyboard,
     category_keyboard,
     department_keyboard,
-    meeting_label,
     merge_confirm_keyboard,
     merge_keyboard,
-    oral_category_keyboard,
-    oral_meeting_keyboard,
-    oral_outcome_keyboard,
     queue_keyboard,
 )
 from bot.labels import question_label
-from bot.replies import ADMIN_ONLY, refuse, show
+from bot.replies import refuse, show
 from models import moderation as mod
-from models.entities import Category, Department, Meeting, Question, QuestionSource, QuestionStatus
-from models.text import truncate
+from models.entities import Category, Department, Question, QuestionSource, QuestionStatus
+from models.text import TextRule, truncate
+from models.translation import N_
 from scheduler.notify import notify_question_author
-
-router: Final[Router] = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
 
 
 class ModForm(StatesGroup):
@@ -70,28 +56,32 @@ class ModForm(StatesGroup):
     oral_outcome = State()
 
 
-async def admin_only(_event: TelegramObject, is_admin: bool) -> bool:
-    return is_admin
-
-
-async def not_admin(_event: TelegramObject, is_admin: bool) -> bool:
-    return not is_admin
-
-
-MY_CALLBACKS = or_f(
-    ModCb.filter(),
-    ModAcceptCb.filter(),
-    ModMergeCb.filter(),
-    ModOralCb.filter(),
-    ModAgendaCb.filter(),
-    AdminCb.filter(F.section == AdminSection.MODERATION),
+REASON = TextRule(maximum=mod.REASON_MAX)
+REASON_REPLIES = TextReplies(
+    empty=N_("The reason cannot be empty. Please send it as text."),
+    too_long=N_(
+        "The reason is too long ({length} characters; the limit is {limit}). "
+        "Please shorten it and send it again."
+    ),
 )
 
 
-@router.callback_query(MY_CALLBACKS, not_admin)
-async def refuse_non_admin(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
-    """Someone who is not (or no longer) akimat staff: nothing is shown or changed."""
-    refuse(callback_answer)
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.register(moderate_command, Command("moderate"), StateFilter(None))
+    r.message.register(save_reject_reason, StateFilter(ModForm.reject_reason), PlainText())
+    r.message.register(reject_reason_fallback, StateFilter(ModForm.reject_reason))
+    r.message.register(merge_by_ref, StateFilter(ModForm.merge_ref), PlainText())
+    r.message.register(merge_ref_fallback, StateFilter(ModForm.merge_ref))
+    r.callback_query.register(open_section, AdminCb.filter(F.section == AdminSection.MODERATION))
+    r.callback_query.register(queue_page, ModCb.filter(F.action == ModAction.LIST))
+    r.callback_query.register(open_question, ModCb.filter(F.action == ModAction.OPEN))
+    r.callback_query.register(accept_flow, ModAcceptCb.filter())
+    r.callback_query.register(ask_reject_reason, ModCb.filter(F.action == ModAction.REJECT))
+    r.callback_query.register(choose_merge_target, ModCb.filter(F.action == ModAction.MERGE))
+    r.callback_query.register(ask_merge_ref, ModCb.filter(F.action == ModAction.MERGE_REF))
+    r.callback_query.register(merge_flow, ModMergeCb.filter())
+    return r
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -130,31 +120,25 @@ async def render_queue(
     return "\n".join(lines), queue_keyboard(questions, categories, page, counts.total, locale)
 
 
-@router.message(StateFilter(None), Command("moderate"), admin_only)
-async def moderate_command(message: Message, session: AsyncSession, i18n: I18n) -> None:
-    text, markup = await render_queue(session, 0, i18n.current_locale)
+async def moderate_command(message: Message, session: AsyncSession) -> None:
+    text, markup = await render_queue(session, 0, current_locale())
     await message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(AdminCb.filter(F.section == AdminSection.MODERATION), admin_only)
-async def open_section(
-    query: CallbackQuery, session: AsyncSession, i18n: I18n, state: FSMContext
-) -> None:
+async def open_section(query: CallbackQuery, session: AsyncSession, state: FSMContext) -> None:
     await leave_form(state)
-    text, markup = await render_queue(session, 0, i18n.current_locale)
+    text, markup = await render_queue(session, 0, current_locale())
     await show(query, text, markup)
 
 
-@router.callback_query(ModCb.filter(F.action == ModAction.LIST), admin_only)
 async def queue_page(
     query: CallbackQuery,
     callback_data: ModCb,
     session: AsyncSession,
-    i18n: I18n,
     state: FSMContext,
 ) -> None:
     await leave_form(state)
-    text, markup = await render_queue(session, callback_data.page, i18n.current_locale)
+    text, markup = await render_queue(session, callback_data.page, current_locale())
     await show(query, text, markup)
 
 
@@ -227,21 +211,18 @@ async def show_card(
         can_accept=q.status in mod.OPEN_FOR_MODERATION,
         can_merge=q.status in mod.OPEN_FOR_MODERATION,
     )
-    await show(query, render_card(ctx, i18n.current_locale, i18n), markup)
+    await show(query, render_card(ctx, current_locale(), i18n), markup)
     return True
 
 
 def stale(callback_answer: CallbackAnswer) -> None:
-    callback_answer.text = _("This question is no longer available.")
-    callback_answer.show_alert = True
+    refuse(callback_answer, _("This question is no longer available."))
 
 
 def already_handled(callback_answer: CallbackAnswer) -> None:
-    callback_answer.text = _("This question has already been handled; here is where it stands.")
-    callback_answer.show_alert = True
+    refuse(callback_answer, _("This question has already been handled; here is where it stands."))
 
 
-@router.callback_query(ModCb.filter(F.action == ModAction.OPEN), admin_only)
 async def open_question(
     query: CallbackQuery,
     callback_data: ModCb,
@@ -270,18 +251,16 @@ async def _resolve_department(session: AsyncSession, category: Category, dep: in
     return department.id
 
 
-@router.callback_query(ModAcceptCb.filter(), admin_only)
 async def accept_flow(
     query: CallbackQuery,
     callback_data: ModAcceptCb,
     session: AsyncSession,
     i18n: I18n,
-    is_admin: bool,
     state: FSMContext,
     callback_answer: CallbackAnswer,
 ) -> None:
     await leave_form(state)
-    locale = i18n.current_locale
+    locale = current_locale()
     question = await session.get(Question, callback_data.id)
     category = await session.get(Category, callback_data.cat)
     if question is None or category is None:
@@ -316,8 +295,6 @@ async def accept_flow(
         )
         return
     if callback_data.step == AcceptStep.SAVE:
-        if not is_admin:  # never trust the button: the role is checked again before writing
-            return
         unchanged = (
             question.status == QuestionStatus.ACCEPTED
             and not mod.is_returned(question)
@@ -368,7 +345,6 @@ async def accept_flow(
 # --- reject ----------------------------------------------------------------------------------
 
 
-@router.callback_query(ModCb.filter(F.action == ModAction.REJECT), admin_only)
 async def ask_reject_reason(
     query: CallbackQuery,
     callback_data: ModCb,
@@ -397,30 +373,16 @@ async def ask_reject_reason(
     )
 
 
-@router.message(ModForm.reject_reason, F.text, ~F.text.startswith("/"))
 async def save_reject_reason(
     message: Message,
     session: AsyncSession,
     i18n: I18n,
-    is_admin: bool,
     state: FSMContext,
 ) -> None:
-    if not is_admin:
-        await state.clear()
-        await message.answer(_(ADMIN_ONLY))
-        return
     data = await state.get_data()
-    reason = (message.text or "").strip()
-    if not reason:
-        await message.answer(_("The reason cannot be empty. Please send it as text."))
-        return
-    if len(reason) > mod.REASON_MAX:
-        await message.answer(
-            _(
-                "The reason is too long ({length} characters; the limit is {limit}). "
-                "Please shorten it and send it again."
-            ).format(length=len(reason), limit=mod.REASON_MAX)
-        )
+    reason, problem = form_text(message.text, REASON, REASON_REPLIES)
+    if problem is not None:
+        await message.answer(problem)
         return
     question = await session.get(Question, int(data.get("question_id", 0)))
     await state.clear()
@@ -430,7 +392,7 @@ async def save_reject_reason(
     mod.reject(question, reason)
     await notify_question_author(session, i18n, question, event="rejected")
     await session.commit()
-    text, markup = await render_queue(session, 0, i18n.current_locale)
+    text, markup = await render_queue(session, 0, current_locale())
     await message.answer(
         _("❌ {ref} rejected; the author is told the reason.").format(ref=ref_of(question))
         + "\n\n"
@@ -439,7 +401,6 @@ async def save_reject_reason(
     )
 
 
-@router.message(ModForm.reject_reason)
 async def reject_reason_fallback(message: Message) -> None:
     await message.answer(
         _("Please send the reason as a text message, or send /cancel to keep the question.")
@@ -449,7 +410,6 @@ async def reject_reason_fallback(message: Message) -> None:
 # --- merge -----------------------------------------------------------------------------------
 
 
-@router.callback_query(ModCb.filter(F.action == ModAction.MERGE), admin_only)
 async def choose_merge_target(
     query: CallbackQuery,
     callback_data: ModCb,
@@ -481,7 +441,6 @@ async def choose_merge_target(
     await show(query, text, merge_keyboard(question.id, candidates))
 
 
-@router.callback_query(ModCb.filter(F.action == ModAction.MERGE_REF), admin_only)
 async def ask_merge_ref(
     query: CallbackQuery,
     callback_data: ModCb,
@@ -517,14 +476,7 @@ def _merge_prompt(question: Question, target: Question, locale: str) -> str:
     )
 
 
-@router.message(ModForm.merge_ref, F.text, ~F.text.startswith("/"))
-async def merge_by_ref(
-    message: Message, session: AsyncSession, i18n: I18n, is_admin: bool, state: FSMContext
-) -> None:
-    if not is_admin:
-        await state.clear()
-        await message.answer(_(ADMIN_ONLY))
-        return
+async def merge_by_ref(message: Message, session: AsyncSession, state: FSMContext) -> None:
     data = await state.get_data()
     question = await session.get(Question, int(data.get("question_id", 0)))
     if question is None or question.status not in mod.OPEN_FOR_MODERATION:
@@ -550,25 +502,22 @@ async def merge_by_ref(
         return
     await state.clear()
     await message.answer(
-        _merge_prompt(question, target, i18n.current_locale),
+        _merge_prompt(question, target, current_locale()),
         reply_markup=merge_confirm_keyboard(question.id, target.id),
     )
 
 
-@router.message(ModForm.merge_ref)
 async def merge_ref_fallback(message: Message) -> None:
     await message.answer(
         _("Please send the reference as text (e.g. AL-0012), or send /cancel to stop.")
     )
 
 
-@router.callback_query(ModMergeCb.filter(), admin_only)
 async def merge_flow(
     query: CallbackQuery,
     callback_data: ModMergeCb,
     session: AsyncSession,
     i18n: I18n,
-    is_admin: bool,
     state: FSMContext,
     callback_answer: CallbackAnswer,
 ) -> None:
@@ -583,17 +532,14 @@ async def merge_flow(
         await show_card(query, session, i18n, question.id)
         return
     if not mod.can_merge(question, target):
-        callback_answer.text = _("These two questions cannot be merged.")
-        callback_answer.show_alert = True
+        refuse(callback_answer, _("These two questions cannot be merged."))
         return
     if callback_data.step == MergeStep.CONFIRM:
         await show(
             query,
-            _merge_prompt(question, target, i18n.current_locale),
+            _merge_prompt(question, target, current_locale()),
             merge_confirm_keyboard(question.id, target.id),
         )
-        return
-    if not is_admin:
         return
     mod.merge(question, target)
     await notify_question_author(
@@ -601,7 +547,7 @@ async def merge_flow(
     )
     await session.commit()
     callback_answer.text = _("Saved.")
-    text, markup = await render_queue(session, 0, i18n.current_locale)
+    text, markup = await render_queue(session, 0, current_locale())
     await show(
         query,
         _("🔗 {ref} merged into {target}; the author is told where to follow.").format(
@@ -611,206 +557,3 @@ async def merge_flow(
         + text,
         markup,
     )
-
-
-# --- oral questions --------------------------------------------------------------------------
-
-
-@router.callback_query(ModCb.filter(F.action == ModAction.ORAL), admin_only)
-async def oral_choose_meeting(
-    query: CallbackQuery, session: AsyncSession, i18n: I18n, state: FSMContext
-) -> None:
-    await leave_form(state)
-    meetings = await mod.recent_meetings(session)
-    districts = await mod.districts_by_id(session)
-    text = (
-        _("🎤 A question raised orally at a meeting. Which meeting?")
-        if meetings
-        else _("There are no meetings yet; create one in the admin panel first.")
-    )
-    await show(query, text, oral_meeting_keyboard(meetings, districts, i18n.current_locale))
-
-
-@router.callback_query(ModOralCb.filter(F.step == OralStep.CATEGORY), admin_only)
-async def oral_choose_category(
-    query: CallbackQuery,
-    callback_data: ModOralCb,
-    session: AsyncSession,
-    i18n: I18n,
-    state: FSMContext,
-    callback_answer: CallbackAnswer,
-) -> None:
-    await leave_form(state)
-    meeting = await session.get(Meeting, callback_data.meeting)
-    if meeting is None:
-        stale(callback_answer)
-        return
-    districts = await mod.districts_by_id(session)
-    await show(
-        query,
-        _("🎤 {meeting}\nChoose the category:").format(
-            meeting=html.quote(meeting_label(meeting, districts, i18n.current_locale))
-        ),
-        oral_category_keyboard(meeting.id, await mod.categories(session), i18n.current_locale),
-    )
-
-
-@router.callback_query(ModOralCb.filter(F.step == OralStep.TEXT), admin_only)
-async def oral_ask_text(
-    query: CallbackQuery,
-    callback_data: ModOralCb,
-    session: AsyncSession,
-    state: FSMContext,
-    callback_answer: CallbackAnswer,
-) -> None:
-    meeting = await session.get(Meeting, callback_data.meeting)
-    category = await session.get(Category, callback_data.cat)
-    if meeting is None or category is None:
-        stale(callback_answer)
-        return
-    await state.set_state(ModForm.oral_text)
-    await state.set_data({"meeting_id": meeting.id, "category_id": category.id})
-    await show(
-        query,
-        _("Type the question as it was raised (up to {limit} characters).").format(
-            limit=mod.ORAL_TEXT_MAX
-        ),
-        None,
-    )
-
-
-@router.message(ModForm.oral_text, F.text, ~F.text.startswith("/"))
-async def oral_save_text(message: Message, is_admin: bool, state: FSMContext) -> None:
-    if not is_admin:
-        await state.clear()
-        await message.answer(_(ADMIN_ONLY))
-        return
-    text = (message.text or "").strip()
-    if not text:
-        await message.answer(_("The question cannot be empty. Please type it."))
-        return
-    if len(text) > mod.ORAL_TEXT_MAX:
-        await message.answer(
-            _(
-                "The question is too long ({length} characters; the limit is {limit}). "
-                "Please shorten it and send it again."
-            ).format(length=len(text), limit=mod.ORAL_TEXT_MAX)
-        )
-        return
-    data = await state.update_data(text=text)
-    await state.set_state(ModForm.oral_outcome)
-    await message.answer(
-        _("What came of it?") + f"\n\n<i>{html.quote(truncate(text, 1500))}</i>",
-        reply_markup=oral_outcome_keyboard(int(data["meeting_id"]), int(data["category_id"])),
-    )
-
-
-@router.message(ModForm.oral_text)
-async def oral_text_fallback(message: Message) -> None:
-    await message.answer(_("Please type the question as text, or send /cancel to stop."))
-
-
-@router.callback_query(
-    ModForm.oral_outcome, ModOralCb.filter(F.step == OralStep.OUTCOME), admin_only
-)
-async def oral_save(
-    query: CallbackQuery,
-    callback_data: ModOralCb,
-    session: AsyncSession,
-    i18n: I18n,
-    is_admin: bool,
-    state: FSMContext,
-    callback_answer: CallbackAnswer,
-) -> None:
-    data = await state.get_data()
-    meeting = await session.get(Meeting, int(data.get("meeting_id", 0)))
-    category_id = int(data.get("category_id", 0))
-    text = str(data.get("text", ""))
-    if (
-        meeting is None
-        or meeting.id != callback_data.meeting
-        or category_id != callback_data.cat
-        or not text
-        or callback_data.outcome == OralOutcome.NONE
-        or not is_admin
-    ):
-        stale(callback_answer)
-        return
-    outcome = (
-        QuestionStatus.ANSWERED_AT_MEETING
-        if callback_data.outcome == OralOutcome.ANSWERED
-        else QuestionStatus.IN_WORK
-    )
-    question = await mod.register_oral(session, meeting, category_id, text, outcome)
-    await session.commit()
-    await state.clear()
-    callback_answer.text = _("Saved.")
-    done = _("🎤 Registered as {ref}: {status}.").format(
-        ref=ref_of(question), status=question_label(i18n, question.status)
-    )
-    queue_text, markup = await render_queue(session, 0, i18n.current_locale)
-    await show(query, done + "\n\n" + queue_text, markup)
-
-
-@router.message(ModForm.oral_outcome)
-async def oral_outcome_fallback(message: Message, state: FSMContext) -> None:
-    data = await state.get_data()
-    await message.answer(
-        _("Please choose what came of the question with a button."),
-        reply_markup=oral_outcome_keyboard(
-            int(data.get("meeting_id", 0)), int(data.get("category_id", 0))
-        ),
-    )
-
-
-# --- agenda ----------------------------------------------------------------------------------
-
-
-@router.callback_query(ModCb.filter(F.action == ModAction.AGENDA), admin_only)
-async def agenda_choose_meeting(
-    query: CallbackQuery, session: AsyncSession, i18n: I18n, state: FSMContext
-) -> None:
-    await leave_form(state)
-    meetings = await mod.recent_meetings(session)
-    districts = await mod.districts_by_id(session)
-    text = _("📋 Agenda of which meeting?") if meetings else _("There are no meetings yet.")
-    await show(query, text, agenda_meeting_keyboard(meetings, districts, i18n.current_locale))
-
-
-@router.callback_query(ModAgendaCb.filter(), admin_only)
-async def show_agenda(
-    query: CallbackQuery,
-    callback_data: ModAgendaCb,
-    session: AsyncSession,
-    i18n: I18n,
-    state: FSMContext,
-    callback_answer: CallbackAnswer,
-) -> None:
-    await leave_form(state)
-    locale = i18n.current_locale
-    meeting = await session.get(Meeting, callback_data.meeting)
-    if meeting is None:
-        stale(callback_answer)
-        return
-    questions = list(await mod.agenda(session, meeting.id))
-    page = clamp_page(callback_data.page, len(questions), AGENDA_PAGE)
-    categories = {c.id: c for c in await mod.categories(session)}
-    districts = await mod.districts_by_id(session)
-    lines = [
-        _("📋 <b>Agenda: {meeting}</b>").format(
-            meeting=html.quote(meeting_label(meeting, districts, locale))
-        ),
-        _("Accepted questions, most supported first: {count}").format(count=len(questions)),
-    ]
-    start = page * AGENDA_PAGE
-    for number, question in enumerate(questions[start : start + AGENDA_PAGE], start=start + 1):
-        category = categories.get(question.category_id)
-        lines.append("")
-        lines.append(
-            f"{number}. <b>{ref_of(question)}</b> · 👍 {question.supporters} · "
-            f"{html.quote(category.short(locale) if category else '')}"
-        )
-        lines.append(f"<i>{html.quote(truncate(question.text, 250))}</i>")
-    shown = questions[start : start + AGENDA_PAGE]
-    markup = agenda_keyboard(meeting.id, page, len(questions), shown)
-    await show(query, "\n".join(lines), markup)

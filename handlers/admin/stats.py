@@ -1,9 +1,4 @@
-"""Statistics (text and chart) and exports (XLSX, CSV) for akimat staff.
-
-Only admins get anything here: a non-admin pressing (or forging) any of these buttons gets a
-polite refusal; ``/stats`` and ``/export`` from a non-admin fall through to the fallback router,
-which answers as for any unknown command.
-"""
+"""Statistics (text and chart) and exports (XLSX, CSV) of a meeting, a district or a period."""
 
 from __future__ import annotations
 
@@ -11,18 +6,12 @@ import asyncio
 import datetime as dt
 import re
 from html import unescape
-from typing import Final
 
 from aiogram import F, Router, html
-from aiogram.filters import Command, StateFilter, or_f
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import (
-    BufferedInputFile,
-    CallbackQuery,
-    Message,
-    TelegramObject,
-)
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -30,7 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import AdminCb, AdminSection
 from bot.charts import category_bar_chart
+from bot.filters import PlainText
 from bot.formatting import fmt_date, fmt_datetime
+from bot.i18n import current_locale
 from bot.keyboards.reports import (
     ExportCb,
     Factory,
@@ -44,7 +35,7 @@ from bot.keyboards.reports import (
     scope_menu_keyboard,
 )
 from bot.labels import status_label
-from bot.replies import ADMIN_ONLY, refuse, show
+from bot.replies import refuse, show
 from models import exports
 from models.clock import local_today
 from models.entities import District, MeasureStatus, Meeting, QuestionStatus
@@ -60,9 +51,6 @@ from models.stats import (
 )
 from models.users import list_districts
 
-router: Final[Router] = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
-
 MAX_MESSAGE = 4096
 DATE = re.compile(r"(\d{1,2})[./](\d{1,2})[./](\d{4})|(\d{4})-(\d{1,2})-(\d{1,2})")
 
@@ -71,24 +59,31 @@ class ReportForm(StatesGroup):
     period = State()
 
 
-async def admin_only(_event: TelegramObject, is_admin: bool) -> bool:
-    return is_admin
-
-
-async def not_admin(_event: TelegramObject, is_admin: bool) -> bool:
-    return not is_admin
-
-
-@router.callback_query(
-    or_f(
-        StatsCb.filter(),
-        ExportCb.filter(),
-        AdminCb.filter(F.section.in_({AdminSection.STATS, AdminSection.EXPORT})),
-    ),
-    not_admin,
-)
-async def refuse_non_admin(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
-    refuse(callback_answer)
+def router() -> Router:
+    """Each screen serves statistics and exports alike: its handler is registered for both
+    factories' buttons."""
+    r = Router(name=__name__)
+    r.message.register(stats_command, Command("stats"), StateFilter(None))
+    r.message.register(export_command, Command("export"), StateFilter(None))
+    r.message.register(receive_dates, StateFilter(ReportForm.period), PlainText())
+    r.message.register(dates_fallback, StateFilter(ReportForm.period))
+    r.callback_query.register(
+        open_section, AdminCb.filter(F.section.in_({AdminSection.STATS, AdminSection.EXPORT}))
+    )
+    for factory in (StatsCb, ExportCb):
+        r.callback_query.register(scope_menu, factory.filter(F.action == ReportAction.MENU))
+        r.callback_query.register(choose_meeting, factory.filter(F.action == ReportAction.MEETINGS))
+        r.callback_query.register(
+            choose_district, factory.filter(F.action == ReportAction.DISTRICTS)
+        )
+        r.callback_query.register(ask_dates, factory.filter(F.action == ReportAction.DATES))
+    r.callback_query.register(show_stats, StatsCb.filter(F.action == ReportAction.SHOW))
+    r.callback_query.register(send_chart, StatsCb.filter(F.action == ReportAction.CHART))
+    r.callback_query.register(choose_format, ExportCb.filter(F.action == ReportAction.SHOW))
+    r.callback_query.register(
+        send_export, ExportCb.filter(F.action.in_({ReportAction.XLSX, ReportAction.CSV}))
+    )
+    return r
 
 
 def _factory(is_export: bool) -> Factory:
@@ -107,19 +102,14 @@ def menu_text(is_export: bool) -> str:
 # --- entry points ----------------------------------------------------------------------------
 
 
-@router.message(StateFilter(None), Command("stats"), admin_only)
 async def stats_command(message: Message) -> None:
     await message.answer(menu_text(False), reply_markup=scope_menu_keyboard(StatsCb))
 
 
-@router.message(StateFilter(None), Command("export"), admin_only)
 async def export_command(message: Message) -> None:
     await message.answer(menu_text(True), reply_markup=scope_menu_keyboard(ExportCb))
 
 
-@router.callback_query(
-    AdminCb.filter(F.section.in_({AdminSection.STATS, AdminSection.EXPORT})), admin_only
-)
 async def open_section(query: CallbackQuery, callback_data: AdminCb, state: FSMContext) -> None:
     await _leave_form(state)
     is_export = callback_data.section == AdminSection.EXPORT
@@ -134,13 +124,6 @@ async def _leave_form(state: FSMContext) -> None:
 # --- choosing the scope ----------------------------------------------------------------------
 
 
-@router.callback_query(
-    or_f(
-        StatsCb.filter(F.action == ReportAction.MENU),
-        ExportCb.filter(F.action == ReportAction.MENU),
-    ),
-    admin_only,
-)
 async def scope_menu(
     query: CallbackQuery, callback_data: StatsCb | ExportCb, state: FSMContext
 ) -> None:
@@ -149,18 +132,10 @@ async def scope_menu(
     await show(query, menu_text(is_export), scope_menu_keyboard(_factory(is_export)))
 
 
-@router.callback_query(
-    or_f(
-        StatsCb.filter(F.action == ReportAction.MEETINGS),
-        ExportCb.filter(F.action == ReportAction.MEETINGS),
-    ),
-    admin_only,
-)
 async def choose_meeting(
     query: CallbackQuery,
     callback_data: StatsCb | ExportCb,
     session: AsyncSession,
-    i18n: I18n,
     state: FSMContext,
 ) -> None:
     await _leave_form(state)
@@ -168,21 +143,13 @@ async def choose_meeting(
     districts = await districts_by_id(session)
     text = _("Which meeting?") if meetings else _("There are no meetings yet.")
     factory = _factory(isinstance(callback_data, ExportCb))
-    await show(query, text, meetings_keyboard(factory, meetings, districts, i18n.current_locale))
+    await show(query, text, meetings_keyboard(factory, meetings, districts, current_locale()))
 
 
-@router.callback_query(
-    or_f(
-        StatsCb.filter(F.action == ReportAction.DISTRICTS),
-        ExportCb.filter(F.action == ReportAction.DISTRICTS),
-    ),
-    admin_only,
-)
 async def choose_district(
     query: CallbackQuery,
     callback_data: StatsCb | ExportCb,
     session: AsyncSession,
-    i18n: I18n,
     state: FSMContext,
 ) -> None:
     await _leave_form(state)
@@ -190,17 +157,10 @@ async def choose_district(
     await show(
         query,
         _("Which district?"),
-        districts_keyboard(factory, await list_districts(session), i18n.current_locale),
+        districts_keyboard(factory, await list_districts(session), current_locale()),
     )
 
 
-@router.callback_query(
-    or_f(
-        StatsCb.filter(F.action == ReportAction.DATES),
-        ExportCb.filter(F.action == ReportAction.DATES),
-    ),
-    admin_only,
-)
 async def ask_dates(
     query: CallbackQuery, callback_data: StatsCb | ExportCb, state: FSMContext
 ) -> None:
@@ -233,14 +193,9 @@ def parse_period(text: str) -> tuple[dt.date, dt.date] | None:
     return days[0], days[1]
 
 
-@router.message(ReportForm.period, F.text, ~F.text.startswith("/"))
 async def receive_dates(
-    message: Message, session: AsyncSession, i18n: I18n, is_admin: bool, state: FSMContext
+    message: Message, session: AsyncSession, i18n: I18n, state: FSMContext
 ) -> None:
-    if not is_admin:
-        await state.clear()
-        await message.answer(_(ADMIN_ONLY))
-        return
     period = parse_period(message.text or "")
     if period is None:
         await message.answer(_("I could not read two dates there.") + "\n" + dates_prompt())
@@ -255,14 +210,13 @@ async def receive_dates(
     await state.clear()
     scope = Scope(ScopeKind.PERIOD, start=start, end=end)
     if data.get("export"):
-        title = await scope_title(session, scope, i18n.current_locale)
+        title = await scope_title(session, scope, current_locale())
         await message.answer(format_text(title), reply_markup=format_keyboard(scope))
         return
     text = await render_report(session, scope, i18n, local_today())
     await message.answer(text, reply_markup=report_keyboard(scope))
 
 
-@router.message(ReportForm.period)
 async def dates_fallback(message: Message) -> None:
     await message.answer(dates_prompt())
 
@@ -306,8 +260,7 @@ async def scope_title(session: AsyncSession, scope: Scope, locale: str) -> str |
 
 
 def stale(callback_answer: CallbackAnswer) -> None:
-    callback_answer.text = _("This button is out of date. Please choose again.")
-    callback_answer.show_alert = True
+    refuse(callback_answer, _("This button is out of date. Please choose again."))
 
 
 # --- statistics ------------------------------------------------------------------------------
@@ -449,14 +402,13 @@ def fit_message(lines: list[str], departments: list[str]) -> str:
 
 
 async def render_report(session: AsyncSession, scope: Scope, i18n: I18n, today: dt.date) -> str:
-    locale = i18n.current_locale
+    locale = current_locale()
     title = await scope_title(session, scope, locale) or ""
     report = await build_report(session, scope, today)
     lines, departments = render_lines(report, title, locale, i18n)
     return fit_message(lines, departments)
 
 
-@router.callback_query(StatsCb.filter(F.action == ReportAction.SHOW), admin_only)
 async def show_stats(
     query: CallbackQuery,
     callback_data: StatsCb,
@@ -467,24 +419,22 @@ async def show_stats(
 ) -> None:
     await _leave_form(state)
     scope = resolve_scope(callback_data, local_today())
-    if scope is None or await scope_title(session, scope, i18n.current_locale) is None:
+    if scope is None or await scope_title(session, scope, current_locale()) is None:
         stale(callback_answer)
         return
     text = await render_report(session, scope, i18n, local_today())
     await show(query, text, report_keyboard(scope))
 
 
-@router.callback_query(StatsCb.filter(F.action == ReportAction.CHART), admin_only)
 async def send_chart(
     query: CallbackQuery,
     callback_data: StatsCb,
     session: AsyncSession,
-    i18n: I18n,
     state: FSMContext,
     callback_answer: CallbackAnswer,
 ) -> None:
     await _leave_form(state)
-    locale = i18n.current_locale
+    locale = current_locale()
     today = local_today()
     scope = resolve_scope(callback_data, today)
     title = await scope_title(session, scope, locale) if scope is not None else None
@@ -493,8 +443,7 @@ async def send_chart(
         return
     report = await build_report(session, scope, today)
     if not report.classified:
-        callback_answer.text = _("There are no classified questions to chart.")
-        callback_answer.show_alert = True
+        refuse(callback_answer, _("There are no classified questions to chart."))
         return
     png = await asyncio.to_thread(
         category_bar_chart,
@@ -518,18 +467,16 @@ def format_text(title: str | None) -> str:
     return _("⬇️ Export: {scope}\nChoose the file format:").format(scope=title or "")
 
 
-@router.callback_query(ExportCb.filter(F.action == ReportAction.SHOW), admin_only)
 async def choose_format(
     query: CallbackQuery,
     callback_data: ExportCb,
     session: AsyncSession,
-    i18n: I18n,
     state: FSMContext,
     callback_answer: CallbackAnswer,
 ) -> None:
     await _leave_form(state)
     scope = resolve_scope(callback_data, local_today())
-    title = await scope_title(session, scope, i18n.current_locale) if scope else None
+    title = await scope_title(session, scope, current_locale()) if scope else None
     if scope is None or title is None:
         stale(callback_answer)
         return
@@ -543,9 +490,6 @@ async def choose_format(
     await show(query, text, format_keyboard(scope))
 
 
-@router.callback_query(
-    ExportCb.filter(F.action.in_({ReportAction.XLSX, ReportAction.CSV})), admin_only
-)
 async def send_export(
     query: CallbackQuery,
     callback_data: ExportCb,
@@ -555,7 +499,7 @@ async def send_export(
     callback_answer: CallbackAnswer,
 ) -> None:
     await _leave_form(state)
-    locale = i18n.current_locale
+    locale = current_locale()
     today = local_today()
     scope = resolve_scope(callback_data, today)
     title = await scope_title(session, scope, locale) if scope else None
@@ -565,8 +509,7 @@ async def send_export(
     questions = await exports.question_table(session, scope, i18n, locale)
     measures = await exports.measure_table(session, scope, i18n, locale, today)
     if not questions.rows and not measures.rows:
-        callback_answer.text = _("Nothing to export: no questions or measures there.")
-        callback_answer.show_alert = True
+        refuse(callback_answer, _("Nothing to export: no questions or measures there."))
         return
     slug = await exports.scope_slug(session, scope)
     caption = _("⬇️ {scope}: questions {questions}, measures {measures}.").format(

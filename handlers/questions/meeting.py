@@ -1,0 +1,137 @@
+"""The next meeting of the district: when and where; following the district; asking from it."""
+
+from __future__ import annotations
+
+from aiogram import F, Router, html
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.formatting import fmt_datetime
+from bot.i18n import current_locale
+from bot.keyboards.questions import NextAction, QNextCb, next_meeting_keyboard
+from bot.menu import MenuButton, MenuItem
+from bot.replies import refuse
+from handlers.common import ask_district
+from handlers.questions.form import begin_form, stale_text
+from models.base import utcnow
+from models.entities import District, User
+from models.follows import follow, is_following
+from models.questions import count_public, intake_deadline, next_meeting
+from models.settings import Settings
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.register(show_next_meeting, MenuButton(MenuItem.NEXT_MEETING), StateFilter(None))
+    r.callback_query.register(follow_district, QNextCb.filter(F.action == NextAction.FOLLOW))
+    r.callback_query.register(ask_from_card, QNextCb.filter(F.action == NextAction.ASK))
+    return r
+
+
+async def _next_meeting_card(
+    session: AsyncSession, user: User, district: District, locale: str
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    meeting = await next_meeting(session, district.id)
+    following = await is_following(session, user.id, district_id=district.id)
+    if meeting is None:
+        text = _(
+            "📅 No meeting of the akim with residents of {district} is scheduled yet. "
+            "You can still send a question: it will be kept for the next meeting."
+        ).format(district=html.quote(district.name(locale)))
+        if not following:
+            text += "\n\n" + _("Follow the district and the bot will tell you when one is set.")
+        else:
+            text += "\n\n" + _("You follow the district: the bot will tell you when one is set.")
+        markup = next_meeting_keyboard(
+            district.id, meeting_id=None, public_questions=0, following=following, can_ask=True
+        )
+        return text, markup
+    lines = [
+        _("📅 <b>Next meeting with residents of {district}</b>").format(
+            district=html.quote(district.name(locale))
+        ),
+        _("When: {date}").format(date=fmt_datetime(meeting.starts_at, locale)),
+    ]
+    if meeting.place:
+        lines.append(_("Where: {place}").format(place=html.quote(meeting.place)))
+    if meeting.akim:
+        lines.append(_("Akim: {akim}").format(akim=html.quote(meeting.akim)))
+    if meeting.stream_url:
+        lines.append(_("Livestream: {url}").format(url=html.quote(meeting.stream_url)))
+    deadline = intake_deadline(meeting)
+    if deadline > utcnow():
+        lines.append(
+            _("Questions are accepted until {deadline}.").format(
+                deadline=fmt_datetime(deadline, locale)
+            )
+        )
+    else:
+        lines.append(
+            _(
+                "Questions for this meeting are no longer accepted; new ones are kept for the "
+                "next meeting."
+            )
+        )
+    public = await count_public(session, meeting.id)
+    markup = next_meeting_keyboard(
+        district.id,
+        meeting_id=meeting.id,
+        public_questions=public,
+        following=following,
+        can_ask=True,
+    )
+    return "\n".join(lines), markup
+
+
+async def show_next_meeting(message: Message, session: AsyncSession, user: User) -> None:
+    locale = current_locale()
+    district = await session.get(District, user.district_id) if user.district_id else None
+    if district is None:
+        await ask_district(message, session, locale)
+        return
+    text, markup = await _next_meeting_card(session, user, district, locale)
+    await message.answer(text, reply_markup=markup)
+
+
+async def follow_district(
+    query: CallbackQuery,
+    callback_data: QNextCb,
+    session: AsyncSession,
+    user: User,
+    callback_answer: CallbackAnswer,
+) -> None:
+    district = await session.get(District, callback_data.district)
+    if district is None:
+        refuse(callback_answer, stale_text())
+        return
+    await follow(session, user.id, district_id=district.id)
+    await session.commit()
+    locale = current_locale()
+    callback_answer.text = _(
+        "You follow {district}: the bot will tell you when a meeting is scheduled."
+    ).format(district=district.short(locale))
+    if isinstance(query.message, Message):
+        text, markup = await _next_meeting_card(session, user, district, locale)
+        await query.message.edit_text(text, reply_markup=markup)
+
+
+async def ask_from_card(
+    query: CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+    callback_answer: CallbackAnswer,
+) -> None:
+    if await state.get_state() is not None:
+        refuse(
+            callback_answer,
+            _("You are in the middle of filling in a form. Finish it, or send /cancel first."),
+        )
+        return
+    if isinstance(query.message, Message):
+        await begin_form(query.message, state, session, user, settings, current_locale())
