@@ -526,66 +526,6 @@ async def resolve_disputes(session: AsyncSession, measure_id: int) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-# --- recipients of department and admin notifications ------------------------------------------
-
-
-@dataclass(frozen=True)
-class Recipient:
-    chat_id: int
-    locale: str | None
-    user_id: int | None = None
-    is_group: bool = False
-
-
-async def department_recipients(
-    session: AsyncSession, department_ids: Iterable[int]
-) -> list[Recipient]:
-    """The bound chats and the members of the departments (each chat once)."""
-    ids = list(department_ids)
-    if not ids:
-        return []
-    seen: set[int] = set()
-    recipients: list[Recipient] = []
-    chats = await session.execute(
-        select(DepartmentChat)
-        .where(DepartmentChat.department_id.in_(ids), DepartmentChat.reachable.is_(True))
-        .order_by(DepartmentChat.id)
-    )
-    for chat in chats.scalars():
-        if chat.chat_id not in seen:
-            seen.add(chat.chat_id)
-            recipients.append(Recipient(chat.chat_id, chat.locale, is_group=True))
-    members = await session.execute(
-        select(User)
-        .join(DepartmentMember, DepartmentMember.user_id == User.id)
-        .where(DepartmentMember.department_id.in_(ids), User.reachable.is_(True))
-        .order_by(User.id)
-    )
-    for user in members.scalars():
-        if user.tg_id not in seen:
-            seen.add(user.tg_id)
-            recipients.append(Recipient(user.tg_id, user.locale, user_id=user.id))
-    return recipients
-
-
-async def admin_recipients(session: AsyncSession, admin_ids: Iterable[int]) -> list[Recipient]:
-    """Admins from the configuration (ADMIN_IDS) and those granted in the database."""
-    configured = set(admin_ids)
-    result = await session.execute(
-        select(User).where(User.is_admin.is_(True) | User.tg_id.in_(configured or {0}))
-    )
-    users = {u.tg_id: u for u in result.scalars()}
-    recipients = []
-    for tg_id in sorted(configured | set(users)):
-        user = users.get(tg_id)
-        if user is not None and not user.reachable:
-            continue
-        recipients.append(
-            Recipient(tg_id, user.locale if user else None, user_id=user.id if user else None)
-        )
-    return recipients
-
-
 # --- the question inbox ------------------------------------------------------------------------
 
 INBOX_QUEUES = (DepartmentQueue.NEW, DepartmentQueue.IN_WORK, DepartmentQueue.ANSWERED)

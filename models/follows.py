@@ -6,7 +6,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.entities import Follow, User
+from models.entities import Follow
 
 
 async def is_following(
@@ -49,24 +49,3 @@ async def unfollow(
         query = query.where(Follow.district_id == district_id)
     result = await session.execute(query)
     return bool(getattr(result, "rowcount", 0))
-
-
-async def measure_followers(session: AsyncSession, measure_id: int) -> list[User]:
-    """Reachable users following the measure."""
-    result = await session.execute(
-        select(User)
-        .join(Follow, Follow.user_id == User.id)
-        .where(Follow.measure_id == measure_id, User.reachable.is_(True))
-        .order_by(User.id)
-    )
-    return list(result.scalars())
-
-
-async def district_followers(session: AsyncSession, district_id: int) -> list[User]:
-    result = await session.execute(
-        select(User)
-        .join(Follow, Follow.user_id == User.id)
-        .where(Follow.district_id == district_id, User.reachable.is_(True))
-        .order_by(User.id)
-    )
-    return list(result.scalars())

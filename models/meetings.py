@@ -1,22 +1,15 @@
-"""Meetings: queries for the admin screens, and notices to the residents following a district."""
+"""Meetings: queries for the admin screens, and what can happen to a meeting."""
 
 from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
 
-from aiogram import html
-from aiogram.utils.i18n import I18n
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.formatting import fmt_datetime
-from models.entities import District, Measure, Meeting, ProblemIssue
-from models.follows import district_followers
-from models.text import truncate
-from models.translation import N_
-from scheduler.queue import enqueue
+from models.entities import Measure, Meeting, ProblemIssue
 
 OUTCOME_FIELDS = (
     "participants",
@@ -90,86 +83,3 @@ class MeetingEvent(StrEnum):
     CREATED = "new"
     MOVED = "moved"
     CANCELLED = "cancelled"
-
-
-NOTICE_CREATED = N_(
-    "📅 <b>A meeting of the akim with the residents of {district}</b>\nWhen: {when}\nWhere: {place}"
-)
-NOTICE_MOVED = N_(
-    "🔁 <b>The meeting of the akim with the residents of {district} has moved</b>\n"
-    "New time: {when}\n"
-    "Was: {old}\n"
-    "Where: {place}"
-)
-NOTICE_CANCELLED = N_(
-    "❌ <b>The meeting of the akim with the residents of {district} is cancelled</b>\n"
-    "It was planned for {when}."
-)
-NOTICE_INTAKE = N_("Questions are accepted in the bot until {deadline}.")
-NOTICE_STREAM = N_("Live stream: {url}")
-PLACE_UNKNOWN = N_("to be announced")
-
-
-def render_meeting_notice(
-    i18n: I18n,
-    locale: str,
-    meeting: Meeting,
-    district: District,
-    event: MeetingEvent,
-    old_starts_at: dt.datetime | None = None,
-) -> str:
-    values = {
-        "district": html.quote(district.name(locale)),
-        "when": fmt_datetime(meeting.starts_at, locale),
-        "place": html.quote(truncate(meeting.place, 500))
-        if meeting.place
-        else i18n.gettext(PLACE_UNKNOWN, locale=locale),
-    }
-    if event is MeetingEvent.CANCELLED:
-        return i18n.gettext(NOTICE_CANCELLED, locale=locale).format(**values)
-    if event is MeetingEvent.MOVED:
-        text = i18n.gettext(NOTICE_MOVED, locale=locale).format(
-            old=fmt_datetime(old_starts_at or meeting.starts_at, locale), **values
-        )
-    else:
-        text = i18n.gettext(NOTICE_CREATED, locale=locale).format(**values)
-    lines = [text]
-    if meeting.intake_closes_at is not None:
-        lines.append(
-            i18n.gettext(NOTICE_INTAKE, locale=locale).format(
-                deadline=fmt_datetime(meeting.intake_closes_at, locale)
-            )
-        )
-    if meeting.stream_url:
-        lines.append(
-            i18n.gettext(NOTICE_STREAM, locale=locale).format(url=html.quote(meeting.stream_url))
-        )
-    return "\n".join(lines)
-
-
-async def notify_meeting_followers(
-    session: AsyncSession,
-    i18n: I18n,
-    meeting: Meeting,
-    district: District,
-    event: MeetingEvent,
-    old_starts_at: dt.datetime | None = None,
-) -> int:
-    """Queue the notice to every reachable follower of the district, each in their language.
-
-    The dedup key holds the meeting, the event and the start time, so the same change queued
-    twice (a double tap) sends once, while moving the meeting again notifies again."""
-    stamp = int(meeting.starts_at.timestamp())
-    count = 0
-    for follower in await district_followers(session, district.id):
-        locale = follower.locale or i18n.default_locale
-        queued = await enqueue(
-            session,
-            chat_id=follower.tg_id,
-            user_id=follower.id,
-            text=render_meeting_notice(i18n, locale, meeting, district, event, old_starts_at),
-            kind=f"meeting_{event.value}",
-            dedup_key=f"meeting:{meeting.id}:{event.value}:{stamp}:{follower.id}",
-        )
-        count += int(queued)
-    return count

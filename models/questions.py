@@ -13,8 +13,6 @@ import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 
-from aiogram import html
-from aiogram.utils.i18n import I18n
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,9 +29,7 @@ from models.entities import (
     QuestionSupport,
     User,
 )
-from models.text import fold, truncate
-from models.translation import N_
-from scheduler.queue import enqueue
+from models.text import fold
 
 TEXT_MIN = 15
 TEXT_MAX = 2000
@@ -351,10 +347,8 @@ async def _supporters(session: AsyncSession, question_id: int) -> int:
     return int(result.scalar_one())
 
 
-async def support(
-    session: AsyncSession, question: Question, user: User, i18n: I18n | None = None
-) -> SupportResult:
-    """One support per person; the author is told at 10, 50 and 100 supporters."""
+async def support(session: AsyncSession, question: Question, user: User) -> SupportResult:
+    """One support per person (the caller tells the author at ``SUPPORT_MILESTONES``)."""
     refusal = can_support(question, user)
     if refusal is not None:
         return refusal
@@ -372,8 +366,6 @@ async def support(
     )
     count = await _supporters(session, question.id)
     question.supporters = count
-    if count in SUPPORT_MILESTONES and i18n is not None:
-        await notify_support_milestone(session, i18n, question, count)
     return SupportResult.ADDED
 
 
@@ -414,32 +406,3 @@ async def remove_all_supports(session: AsyncSession, user_id: int) -> int:
         .execution_options(synchronize_session=False)
     )
     return len(ids)
-
-
-MILESTONE_TEXT = N_(
-    "👍 Your question {ref} has been supported by {count} residents.\n<i>{text}</i>"
-)
-
-
-async def notify_support_milestone(
-    session: AsyncSession, i18n: I18n, question: Question, count: int
-) -> bool:
-    if question.author_id is None:
-        return False
-    author = await session.get(User, question.author_id)
-    if author is None or not author.reachable:
-        return False
-    locale = author.locale or i18n.default_locale
-    text = i18n.gettext(MILESTONE_TEXT, locale=locale).format(
-        ref=html.quote(question.ref or f"#{question.id}"),
-        count=count,
-        text=html.quote(truncate(question.text, 300)),
-    )
-    return await enqueue(
-        session,
-        chat_id=author.tg_id,
-        user_id=author.id,
-        text=text,
-        kind="question_support",
-        dedup_key=f"support-milestone:{question.id}:{count}",
-    )

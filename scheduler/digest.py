@@ -15,15 +15,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 
-from aiogram import html
 from aiogram.utils.i18n import I18n
-from aiogram.utils.i18n import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.formatting import fmt_date
-from bot.menu import MenuItem, label
 from models.entities import (
     OPEN_STATUSES,
     Department,
@@ -32,16 +29,15 @@ from models.entities import (
     MeasureDepartment,
     Question,
 )
+from models.recipients import Recipient, recipients_by_department
 from models.settings import Settings
-from models.text import truncate
 from scheduler.delivery import daytime
-from scheduler.queue import enqueue
-from scheduler.reminders import Recipient, department_recipients
+from scheduler.notifications import queue_each
+from scheduler.notifications.measures import render_digest
 
 logger = logging.getLogger(__name__)
 
 DUE_SOON_DAYS = 7
-LIST_LIMIT = 10  # measures listed per section; the rest are counted
 QUESTION_LIST_LIMIT = 5
 
 
@@ -108,55 +104,8 @@ async def collect_digests(session: AsyncSession, today: dt.date) -> dict[int, De
     return departments
 
 
-def _measure_line(measure: Measure, today: dt.date) -> str:
-    assert measure.due_date is not None
-    days = (measure.due_date - today).days
-    if days < 0:
-        when = _("{days} day overdue", "{days} days overdue", -days).format(days=-days)
-    elif days == 0:
-        when = _("due today")
-    else:
-        when = _("in {days} day", "in {days} days", days).format(days=days)
-    return f"• {html.quote(truncate(measure.text, 120))} — <i>{html.quote(when)}</i>"
-
-
-def render_digest(i18n: I18n, locale: str, digest: DepartmentDigest, today: dt.date) -> str:
-    with i18n.context(), i18n.use_locale(locale):
-        lines = [
-            _("☀️ <b>Good morning, {department}</b>").format(
-                department=html.quote(digest.department.short(locale))
-            ),
-            _("Your digest for {date}").format(date=fmt_date(today, locale)),
-        ]
-        for title, measures in (
-            (_("🔴 <b>Overdue: {count}</b>"), digest.overdue),
-            (_("⏰ <b>Due within 7 days: {count}</b>"), digest.due_soon),
-        ):
-            if not measures:
-                continue
-            lines.append("")
-            lines.append(title.format(count=len(measures)))
-            lines.extend(_measure_line(m, today) for m in measures[:LIST_LIMIT])
-            if len(measures) > LIST_LIMIT:
-                rest = len(measures) - LIST_LIMIT
-                lines.append(_("…and {count} more", "…and {count} more", rest).format(count=rest))
-        if digest.new_questions:
-            lines.append("")
-            lines.append(
-                _("📥 <b>New questions in the inbox: {count}</b>").format(
-                    count=digest.new_questions
-                )
-            )
-            for question in digest.question_samples:
-                ref = html.quote(question.ref or f"#{question.id}")
-                lines.append(f"• {ref}: {html.quote(truncate(question.text, 100))}")
-        lines.append("")
-        lines.append(
-            _("Press «{menu}» in the bot to report progress.").format(
-                menu=label(MenuItem.OUR_MEASURES)
-            )
-        )
-        return "\n".join(lines)
+def _digest_key(department_id: int, today: dt.date, recipient: Recipient) -> str:
+    return f"digest:{department_id}:{recipient.key}:{today:%Y-%m-%d}"
 
 
 async def plan_digests(
@@ -166,9 +115,9 @@ async def plan_digests(
     run = DigestRun()
     today = now.astimezone(settings.tz).date()
     digests = await collect_digests(session, today)
-    recipients = await department_recipients(session, set(digests), settings.default_locale)
+    recipients = await recipients_by_department(session, set(digests))
     for department_id, digest in digests.items():
-        targets: list[Recipient] = recipients.get(department_id, [])
+        targets = recipients.get(department_id, [])
         if not targets:
             continue
         run.departments += 1
@@ -176,19 +125,15 @@ async def plan_digests(
             run.skipped_empty += 1
             continue
         chats = [r for r in targets if r.is_group]
-        for recipient in chats or targets:
-            queued = await enqueue(
-                session,
-                chat_id=recipient.chat_id,
-                user_id=recipient.user_id,
-                text=render_digest(i18n, recipient.locale, digest, today),
-                kind="department_digest",
-                dedup_key=f"digest:{department_id}:{recipient.key}:{today:%Y-%m-%d}",
-                is_group=recipient.is_group,
-                not_before=daytime(now, settings) if recipient.is_group else now,
-            )
-            if queued:
-                run.queued += 1
-            else:
-                run.already_queued += 1
+        queued = await queue_each(
+            session,
+            i18n,
+            chats or targets,
+            partial(render_digest, digest, today),
+            kind="department_digest",
+            key=partial(_digest_key, department_id, today),
+            not_before=lambda r: daytime(now, settings) if r.is_group else now,
+        )
+        run.queued += queued
+        run.already_queued += len(chats or targets) - queued
     return run

@@ -19,21 +19,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections import defaultdict
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
+from functools import partial
 
-from aiogram import html
 from aiogram.utils.i18n import I18n
-from aiogram.utils.i18n import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.formatting import fmt_datetime
-from bot.menu import MenuItem, label
-from models.entities import District, Follow, Meeting, MeetingStatus, User
+from models.entities import District, Meeting, MeetingStatus
+from models.recipients import district_followers
 from models.settings import Settings
-from scheduler.queue import enqueue
+from scheduler.notifications import per_locale, queue_each
+from scheduler.notifications.meetings import render_meeting_reminder
 
 logger = logging.getLogger(__name__)
 
@@ -60,55 +57,6 @@ def meeting_milestones(meeting: Meeting, now: dt.datetime) -> list[tuple[str, dt
     if closes is not None and closes - INTAKE_NOTICE <= now < closes <= start:
         result.append(("intake", closes))
     return result
-
-
-def render_meeting_reminder(
-    i18n: I18n,
-    locale: str,
-    meeting: Meeting,
-    district: District,
-    kind: str,
-    today: dt.date,
-    tz: ZoneInfo,
-) -> str:
-    with i18n.context(), i18n.use_locale(locale):
-        district_name = html.quote(district.name(locale))
-        if kind == "intake":
-            assert meeting.intake_closes_at is not None
-            lines = [
-                _("✍️ <b>Last day to send a question</b>"),
-                _(
-                    "Questions for the akim's meeting with residents of {district} are accepted "
-                    "until {deadline}."
-                ).format(
-                    district=district_name,
-                    deadline=fmt_datetime(meeting.intake_closes_at, locale),
-                ),
-                _("Press «{menu}» in the main menu to send yours.").format(
-                    menu=label(MenuItem.ASK)
-                ),
-            ]
-        else:
-            # Counted in calendar days from the day it is written (a late run says it right).
-            days = (meeting.starts_at.astimezone(tz).date() - today).days
-            if days <= 0:
-                title = _("📅 <b>Today: the akim's meeting with residents</b>")
-            elif days == 1:
-                title = _("📅 <b>Tomorrow: the akim's meeting with residents</b>")
-            else:
-                title = _(
-                    "📅 <b>In {days} day: the akim's meeting with residents</b>",
-                    "📅 <b>In {days} days: the akim's meeting with residents</b>",
-                    days,
-                ).format(days=days)
-            lines = [title, district_name]
-            lines.append(_("🕒 {when}").format(when=fmt_datetime(meeting.starts_at, locale)))
-            if meeting.place:
-                lines.append(_("📍 {place}").format(place=html.quote(meeting.place)))
-            if meeting.stream_url:
-                lines.append(_("🎥 Livestream: {url}").format(url=html.quote(meeting.stream_url)))
-        lines.append(_("You get this because you follow the district."))
-        return "\n".join(lines)
 
 
 async def plan_meeting_reminders(
@@ -144,34 +92,28 @@ async def plan_meeting_reminders(
             await session.execute(select(District).where(District.id.in_(district_ids)))
         ).scalars()
     }
-    followers: dict[int, list[User]] = defaultdict(list)
-    rows = await session.execute(
-        select(Follow.district_id, User)
-        .join(User, User.id == Follow.user_id)
-        .where(Follow.district_id.in_(district_ids), User.reachable.is_(True))
-        .order_by(User.id)
-    )
-    for district_id, user in rows.all():
-        if district_id is not None:
-            followers[district_id].append(user)
+    followers = await district_followers(session, district_ids)
     run.meetings = len({m.id for m, _k, _t in due})
     for meeting, kind, moment in due:
-        district = districts[meeting.district_id]
-        for user in followers.get(meeting.district_id, []):
-            locale = user.locale or settings.default_locale
-            queued = await enqueue(
-                session,
-                chat_id=user.tg_id,
-                user_id=user.id,
-                text=render_meeting_reminder(
-                    i18n, locale, meeting, district, kind, today, settings.tz
-                ),
-                kind="meeting_reminder",
-                dedup_key=f"meeting:{meeting.id}:{kind}:{int(moment.timestamp())}:u{user.id}",
-                not_before=now,
-            )
-            if queued:
-                run.queued += 1
-            else:
-                run.already_queued += 1
+        targets = followers.get(meeting.district_id, [])
+        queued = await queue_each(
+            session,
+            i18n,
+            targets,
+            per_locale(
+                partial(
+                    render_meeting_reminder,
+                    meeting,
+                    districts[meeting.district_id],
+                    kind,
+                    today,
+                    settings.tz,
+                )
+            ),
+            kind="meeting_reminder",
+            key=f"meeting:{meeting.id}:{kind}:{int(moment.timestamp())}",
+            not_before=lambda _r: now,
+        )
+        run.queued += queued
+        run.already_queued += len(targets) - queued
     return run

@@ -18,31 +18,19 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from aiogram import html
-from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
-from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.callbacks import OpenMeasureCb, ReportMeasureCb
-from bot.formatting import fmt_date
-from models.entities import (
-    OPEN_STATUSES,
-    Department,
-    DepartmentChat,
-    DepartmentMember,
-    Measure,
-    MeasureDepartment,
-    User,
-)
+from models.entities import OPEN_STATUSES, Department, Measure, MeasureDepartment
+from models.recipients import recipients_by_department
 from models.settings import Settings
-from models.text import truncate
 from scheduler.delivery import daytime
-from scheduler.notify import OPEN_BUTTON
+from scheduler.notifications import messages, per_locale
+from scheduler.notifications.measures import render_reminder
 from scheduler.queue import enqueue_many
 
 logger = logging.getLogger(__name__)
@@ -75,103 +63,11 @@ def current_milestone(
     return Milestone(f"d{n}", due - dt.timedelta(days=n))
 
 
-@dataclass(frozen=True)
-class Recipient:
-    key: str  # for the dedup key: c<chat id> or u<user id>
-    chat_id: int
-    locale: str
-    user_id: int | None
-    is_group: bool
-
-
 @dataclass
 class ReminderRun:
     measures: int = 0
     queued: int = 0
     already_queued: int = 0
-
-
-def render_reminder(
-    i18n: I18n, locale: str, measure: Measure, departments: list[Department], today: dt.date
-) -> str:
-    assert measure.due_date is not None
-    with i18n.context(), i18n.use_locale(locale):
-        days = (measure.due_date - today).days
-        if days < 0:
-            title = _("🔴 <b>Deadline missed</b>")
-            left = _("Overdue by {days} day", "Overdue by {days} days", -days).format(days=-days)
-        else:
-            title = _("⏰ <b>Deadline reminder</b>")
-            if days == 0:
-                left = _("Due today")
-            else:
-                left = _("{days} day left", "{days} days left", days).format(days=days)
-        names = ", ".join(html.quote(d.short(locale)) for d in departments)
-        lines = [
-            title,
-            html.quote(truncate(measure.text, 700)),
-            _("Deadline: {deadline} ({date})").format(
-                deadline=html.quote(truncate(measure.deadline_text, 200)),
-                date=fmt_date(measure.due_date, locale),
-            ),
-            f"<b>{html.quote(left)}</b>",
-        ]
-        if names:
-            lines.append(_("Responsible: {departments}").format(departments=names))
-        lines.append(_("Please report the progress, or mark the measure done."))
-        return "\n".join(lines)
-
-
-def reminder_keyboard(i18n: I18n, locale: str, measure_id: int) -> InlineKeyboardBuilder:
-    keyboard = InlineKeyboardBuilder()
-    keyboard.button(
-        text=i18n.gettext(OPEN_BUTTON, locale=locale), callback_data=OpenMeasureCb(id=measure_id)
-    )
-    with i18n.context(), i18n.use_locale(locale):
-        keyboard.button(text=_("✍️ Report progress"), callback_data=ReportMeasureCb(id=measure_id))
-    keyboard.adjust(2)
-    return keyboard
-
-
-async def department_recipients(
-    session: AsyncSession, department_ids: set[int], default_locale: str
-) -> dict[int, list[Recipient]]:
-    """Reachable chats and members of each department (two queries for all of them)."""
-    result: dict[int, list[Recipient]] = defaultdict(list)
-    if not department_ids:
-        return result
-    chats = await session.execute(
-        select(DepartmentChat)
-        .where(DepartmentChat.department_id.in_(department_ids), DepartmentChat.reachable.is_(True))
-        .order_by(DepartmentChat.id)
-    )
-    for chat in chats.scalars():
-        result[chat.department_id].append(
-            Recipient(
-                key=f"c{chat.chat_id}",
-                chat_id=chat.chat_id,
-                locale=chat.locale or default_locale,
-                user_id=None,
-                is_group=True,
-            )
-        )
-    members = await session.execute(
-        select(DepartmentMember.department_id, User)
-        .join(User, User.id == DepartmentMember.user_id)
-        .where(DepartmentMember.department_id.in_(department_ids), User.reachable.is_(True))
-        .order_by(DepartmentMember.id)
-    )
-    for department_id, user in members.all():
-        result[department_id].append(
-            Recipient(
-                key=f"u{user.id}",
-                chat_id=user.tg_id,
-                locale=user.locale or default_locale,
-                user_id=user.id,
-                is_group=False,
-            )
-        )
-    return result
 
 
 async def plan_deadline_reminders(
@@ -211,44 +107,26 @@ async def plan_deadline_reminders(
     departments: dict[int, list[Department]] = defaultdict(list)
     for measure_id, department in links.all():
         departments[measure_id].append(department)
-    recipients = await department_recipients(
-        session, {d.id for ds in departments.values() for d in ds}, settings.default_locale
+    recipients = await recipients_by_department(
+        session, {d.id for ds in departments.values() for d in ds}
     )
-    messages: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
     for measure, milestone in due:
         run.measures += 1
-        seen: set[str] = set()
-        rendered: dict[str, tuple[str, InlineKeyboardMarkup]] = {}
-        for department in departments[measure.id]:
-            for recipient in recipients.get(department.id, []):
-                if recipient.key in seen:  # a member of two responsible departments
-                    continue
-                seen.add(recipient.key)
-                if recipient.locale not in rendered:  # the same for every member of a locale
-                    rendered[recipient.locale] = (
-                        render_reminder(
-                            i18n, recipient.locale, measure, departments[measure.id], today
-                        ),
-                        reminder_keyboard(i18n, recipient.locale, measure.id).as_markup(),
-                    )
-                text, markup = rendered[recipient.locale]
-                messages.append(
-                    {
-                        "chat_id": recipient.chat_id,
-                        "user_id": recipient.user_id,
-                        "text": text,
-                        "kind": "deadline_reminder",
-                        "dedup_key": (
-                            f"reminder:{measure.id}:{milestone.kind}:"
-                            f"{measure.due_date:%Y-%m-%d}:{recipient.key}"
-                        ),
-                        "reply_markup": markup,
-                        "is_group": recipient.is_group,
-                        "not_before": daytime(now, settings) if recipient.is_group else now,
-                    }
-                )
+        # each chat once, though it may be bound to (or its person a member of) two departments
+        targets = {
+            r.key: r for d in departments[measure.id] for r in recipients.get(d.id, [])
+        }.values()
+        rows += messages(
+            i18n,
+            targets,
+            per_locale(partial(render_reminder, measure, departments[measure.id], today)),
+            kind="deadline_reminder",
+            key=f"reminder:{measure.id}:{milestone.kind}:{measure.due_date:%Y-%m-%d}",
+            not_before=lambda r: daytime(now, settings) if r.is_group else now,
+        )
     # Multi-row inserts (one statement per few hundred reminders); the dedup keys keep a
     # second run, or a second replica, from queueing anything twice.
-    run.queued = await enqueue_many(session, messages)
-    run.already_queued = len(messages) - run.queued
+    run.queued = await enqueue_many(session, rows)
+    run.already_queued = len(rows) - run.queued
     return run

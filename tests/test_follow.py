@@ -12,7 +12,7 @@ from bot.callbacks import OpenMeasureCb
 from bot.i18n import CatalogI18n
 from models.entities import District, Follow, Measure, MeasureStatus, Notification, User
 from models.measures import record_change
-from scheduler.notify import notify_measure_followers
+from scheduler.notifications.measures import measure_changed
 from tests.conftest import onboard
 from tests.harness import BotClient, alerts, last_message
 
@@ -167,7 +167,7 @@ async def test_status_change_queues_one_notification_per_follower(
         session, measure, author_id=None, department_id=None,
         status=MeasureStatus.IN_PROGRESS, comment="Начали работы",
     )  # fmt: skip
-    queued = await notify_measure_followers(session, i18n, measure, update)
+    queued = await measure_changed(session, i18n, measure, update)
     await session.commit()
     assert queued == 2
 
@@ -179,6 +179,6 @@ async def test_status_change_queues_one_notification_per_follower(
     assert f"om:{measure_id}" in (by_chat[7300].reply_markup or "")
 
     # the same update queued again (a retry) adds nothing
-    assert await notify_measure_followers(session, i18n, measure, update) == 0
+    assert await measure_changed(session, i18n, measure, update) == 0
     await session.commit()
     assert len(list((await session.execute(select(Notification))).scalars())) == 2

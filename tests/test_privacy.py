@@ -19,7 +19,7 @@ from models.entities import (
 )
 from models.follows import follow
 from models.questions import support
-from scheduler.notify import notify_question_author
+from scheduler.notifications.questions import question_news
 from tests.conftest import onboard
 from tests.harness import BotClient, alerts, last_message
 from tests.test_questions_form import add_meeting, all_questions, ask, district_by_slug, profile
@@ -91,12 +91,12 @@ async def test_forget_erases_personal_data_and_keeps_questions_anonymised(
     theirs = questions[-1]
     theirs.status = QuestionStatus.ACCEPTED
     assert theirs.meeting_id == meeting_id
-    assert await support(session, theirs, user, i18n)
+    assert await support(session, theirs, user)
     await follow(session, user.id, district_id=user.district_id)
     mine = questions[0]
     mine.status = QuestionStatus.ACCEPTED
     await session.flush()
-    await notify_question_author(session, i18n, mine, event="accepted")
+    await question_news(session, i18n, mine, event="accepted")
     await session.commit()
     assert await _count(session, Notification, Notification.user_id == user.id) == 1
 

@@ -12,7 +12,7 @@ from bot.formatting import fmt_datetime
 from bot.i18n import CatalogI18n
 from models.entities import Follow, Meeting, Notification, QuestionStatus
 from models.questions import create_question
-from scheduler.notify import notify_question_author
+from scheduler.notifications.questions import question_news
 from tests.conftest import onboard
 from tests.harness import BotClient, alerts, last_message
 from tests.test_questions_form import add_meeting, all_questions, ask, district_by_slug, profile
@@ -174,8 +174,8 @@ async def test_author_is_notified_when_status_changes(
     question.status = QuestionStatus.REJECTED
     question.reject_reason = "Қайталанатын <сұрақ>"
     await session.flush()
-    assert await notify_question_author(session, i18n, question, event="rejected")
-    assert not await notify_question_author(session, i18n, question, event="rejected")
+    assert await question_news(session, i18n, question, event="rejected")
+    assert not await question_news(session, i18n, question, event="rejected")
     await session.commit()
     [note] = list((await session.execute(select(Notification))).scalars())
     assert note.chat_id == client.user_id

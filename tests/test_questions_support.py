@@ -10,17 +10,29 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.i18n import CatalogI18n
 from models.entities import Notification, Question, QuestionStatus, QuestionSupport, User
 from models.questions import (
+    SUPPORT_MILESTONES,
     SupportResult,
     create_question,
     ranked_questions,
     support,
     unsupport,
 )
+from scheduler.notifications import questions as notifications
 from tests.conftest import onboard
 from tests.harness import BotClient, alerts, last_message
 from tests.test_questions_form import add_meeting, district_by_slug, profile
 
 NEXT = "📅 Next meeting"
+
+
+async def _support(
+    session: AsyncSession, question: Question, user: User, i18n: CatalogI18n
+) -> SupportResult:
+    """Support as the bot's button does: the author hears at 10, 50 and 100 supporters."""
+    result = await support(session, question, user)
+    if result is SupportResult.ADDED and question.supporters in SUPPORT_MILESTONES:
+        await notifications.support_milestone(session, i18n, question, question.supporters)
+    return result
 
 
 async def _questions(
@@ -187,10 +199,10 @@ async def test_ranking_counters_and_milestones(
     session.add_all(residents)
     await session.flush()
     for resident in residents:
-        assert await support(session, high, resident, i18n) is SupportResult.ADDED
-    assert await support(session, high, residents[0], i18n) is SupportResult.ALREADY
-    assert await support(session, low, residents[0], i18n) is SupportResult.ADDED
-    assert await support(session, low, author, i18n) is SupportResult.OWN
+        assert await _support(session, high, resident, i18n) is SupportResult.ADDED
+    assert await _support(session, high, residents[0], i18n) is SupportResult.ALREADY
+    assert await _support(session, low, residents[0], i18n) is SupportResult.ADDED
+    assert await _support(session, low, author, i18n) is SupportResult.OWN
     await session.commit()
 
     ranked = await ranked_questions(session, meeting_id)
@@ -206,7 +218,7 @@ async def test_ranking_counters_and_milestones(
         assert await unsupport(session, high, resident) is SupportResult.REMOVED
     assert await unsupport(session, high, residents[0]) is SupportResult.ALREADY
     for resident in residents[:3]:
-        await support(session, high, resident, i18n)
+        await _support(session, high, resident, i18n)
     await session.commit()
     assert await _supports(session, high.id) == (12, 12)
     count = (await session.execute(select(func.count(Notification.id)))).scalar_one()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from aiogram import F, Router, html
 from aiogram.filters import StateFilter
@@ -31,7 +30,8 @@ from models.entities import User
 from models.text import TextRule
 from models.translation import N_
 from models.users import get_district, list_districts
-from scheduler.queue import enqueue
+from scheduler.notifications import announcements as notifications
+from scheduler.notifications.announcements import ANNOUNCEMENT_HEADER
 
 ANNOUNCEMENT = TextRule(maximum=3500)
 ANNOUNCEMENT_REPLIES = TextReplies(
@@ -44,9 +44,6 @@ class AnnounceForm(StatesGroup):
     audience = State()
     text = State()
     confirm = State()
-
-
-ANNOUNCEMENT_HEADER = N_("📢 <b>Announcement from the akimat</b>")
 
 
 def router() -> Router:
@@ -76,13 +73,6 @@ async def announce_start(query: CallbackQuery, session: AsyncSession, state: FSM
         _("📢 <b>Announcement</b>\nWho should receive it?"),
         announce_audience_keyboard(districts, current_locale()),
     )
-
-
-def _audience_query(district_id: int | None) -> Any:
-    query = select(User).where(User.reachable.is_(True))
-    if district_id is not None:
-        query = query.where(User.district_id == district_id)
-    return query.order_by(User.id)
 
 
 async def _audience_name(session: AsyncSession, district_id: int | None, locale: str) -> str:
@@ -180,20 +170,9 @@ async def announce_send(
     ):
         refuse(callback_answer, _("This announcement was already sent or discarded."))
         return
-    district_id = data.get("district_id")
-    queued = 0
-    for recipient in (await session.execute(_audience_query(district_id))).scalars():
-        locale = recipient.locale or i18n.default_locale
-        queued += int(
-            await enqueue(
-                session,
-                chat_id=recipient.tg_id,
-                user_id=recipient.id,
-                text=i18n.gettext(ANNOUNCEMENT_HEADER, locale=locale) + "\n\n" + data["body"],
-                kind="announcement",
-                dedup_key=f"announce:{callback_data.token}:{recipient.id}",
-            )
-        )
+    queued = await notifications.announcement(
+        session, i18n, callback_data.token, data["body"], data.get("district_id")
+    )
     await session.commit()
     await state.clear()
     await show(

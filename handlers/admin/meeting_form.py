@@ -44,9 +44,10 @@ from handlers.admin.meetings import (
 from handlers.admin.plan_import import begin_import
 from models.clock import parse_local_datetime as parse_moment
 from models.entities import Meeting, MeetingStatus, User
-from models.meetings import MeetingEvent, get_meeting, notify_meeting_followers, slot_taken
+from models.meetings import MeetingEvent, get_meeting, slot_taken
 from models.translation import N_
 from models.users import get_district, list_districts
+from scheduler.notifications import meetings as notifications
 
 STEP_PROMPTS = {
     MeetingForm.starts_at.state: N_(
@@ -309,7 +310,7 @@ async def form_save(
     await session.flush()
     notified = 0
     if not held:
-        notified = await notify_meeting_followers(
+        notified = await notifications.meeting_changed(
             session, i18n, meeting, district, MeetingEvent.CREATED
         )
     await session.commit()

@@ -47,13 +47,13 @@ from models.meetings import (
     MeetingEvent,
     get_meeting,
     list_meetings,
-    notify_meeting_followers,
     plan_counts,
     slot_taken,
 )
 from models.text import TextRule
 from models.translation import N_
 from models.users import get_district, list_districts
+from scheduler.notifications import meetings as notifications
 
 MAX_URL = 500
 # The meeting's free-text fields (one line each).
@@ -448,7 +448,7 @@ async def _edit_starts_at(
         if meeting.intake_closes_at is not None and meeting.intake_closes_at > moment:
             meeting.intake_closes_at = None  # questions are then accepted until the new start
         if meeting.status == MeetingStatus.SCHEDULED:
-            await notify_meeting_followers(
+            await notifications.meeting_changed(
                 session, i18n, meeting, meeting.district, MeetingEvent.MOVED, old_starts_at=old
             )
         await session.commit()
@@ -519,7 +519,7 @@ async def meeting_cancel(
         refuse(callback_answer, _("Only a scheduled meeting can be cancelled."))
         return
     meeting.status = MeetingStatus.CANCELLED
-    notified = await notify_meeting_followers(
+    notified = await notifications.meeting_changed(
         session, i18n, meeting, meeting.district, MeetingEvent.CANCELLED
     )
     await session.commit()

@@ -46,7 +46,7 @@ from models import moderation as mod
 from models.entities import Category, Department, Question, QuestionSource, QuestionStatus
 from models.text import TextRule, truncate
 from models.translation import N_
-from scheduler.notify import notify_question_author
+from scheduler.notifications import questions as notifications
 
 
 class ModForm(StatesGroup):
@@ -307,7 +307,7 @@ async def accept_flow(
             return
         changed = mod.accept(question, category.id, department_id)
         if changed:
-            await notify_question_author(session, i18n, question, event="accepted")
+            await notifications.question_news(session, i18n, question, event="accepted")
         await session.commit()
         callback_answer.text = _("Saved.")
         department = await session.get(Department, department_id) if department_id else None
@@ -390,7 +390,7 @@ async def save_reject_reason(
         await message.answer(_("This question has already been handled; nothing was changed."))
         return
     mod.reject(question, reason)
-    await notify_question_author(session, i18n, question, event="rejected")
+    await notifications.question_news(session, i18n, question, event="rejected")
     await session.commit()
     text, markup = await render_queue(session, 0, current_locale())
     await message.answer(
@@ -542,7 +542,7 @@ async def merge_flow(
         )
         return
     mod.merge(question, target)
-    await notify_question_author(
+    await notifications.question_news(
         session, i18n, question, event="merged", merged_ref=target.ref or f"#{target.id}"
     )
     await session.commit()

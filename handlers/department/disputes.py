@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router, html
+from aiogram import F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -11,27 +11,22 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.callbacks import ReportMeasureCb
 from bot.filters import Content
 from bot.forms import TextReplies, form_text
-from bot.keyboards.builder import Keyboard
 from bot.keyboards.department import (
     CheckCb,
     FormAct,
     FormCb,
-    MeasureAct,
-    MeasureActCb,
     skip_keyboard,
 )
 from bot.replies import refuse
 from handlers.department.base import DisputeForm, measure_title, typed_text
 from models import departments as deps
-from models.departments import Recipient
 from models.entities import Measure, MeasureStatus, User
 from models.settings import Settings
-from models.text import TextRule, truncate
+from models.text import TextRule
 from models.translation import N_
-from scheduler.queue import enqueue
+from scheduler.notifications import measures as notifications
 
 DISPUTE = TextRule(minimum=2, maximum=1000)  # what is not done
 CAPTION = TextRule(minimum=0, maximum=1000)  # the same, as a photo's caption
@@ -40,12 +35,6 @@ CAPTION_REPLIES = TextReplies(
 )
 
 # Queued to other people: translated into each recipient's language.
-
-DISPUTE_TITLE = N_("⚠️ <b>A resident says a measure marked done is not done</b>")
-DISPUTE_COUNT = N_("Residents who disagree: {count}")
-DISPUTE_COMMENT = N_("Resident's comment: {comment}")
-REOPEN_BUTTON = N_("↩️ Reopen")
-REPORT_BUTTON = N_("📝 Reporting menu")
 
 
 def router() -> Router:
@@ -123,7 +112,17 @@ async def _finish_dispute(
         return
     await session.flush()
     count = await deps.open_dispute_count(session, measure.id)
-    await _notify_dispute(session, i18n, settings, measure, dispute.id, comment, photo, count)
+    await notifications.measure_disputed(
+        session,
+        i18n,
+        settings.admin_ids,
+        measure,
+        measure_title(measure),
+        dispute.id,
+        comment,
+        photo,
+        count,
+    )
     await session.commit()
     await message.answer(
         _(
@@ -131,63 +130,6 @@ async def _finish_dispute(
             "residents disagree. You will hear when the measure changes."
         )
     )
-
-
-async def _notify_dispute(
-    session: AsyncSession,
-    i18n: I18n,
-    settings: Settings,
-    measure: Measure,
-    dispute_id: int,
-    comment: str,
-    photo: str | None,
-    count: int,
-) -> None:
-    department_ids = [d.id for d in measure.departments]
-    admins = await deps.admin_recipients(session, settings.admin_ids)
-    admin_chats = {r.chat_id for r in admins}
-    recipients: list[tuple[Recipient, bool]] = [(r, True) for r in admins]
-    recipients += [
-        (r, False)
-        for r in await deps.department_recipients(session, department_ids)
-        if r.chat_id not in admin_chats
-    ]
-    limit = 250 if photo else 1200
-    for recipient, admin in recipients:
-        locale = recipient.locale or i18n.default_locale
-        lines = [
-            i18n.gettext(DISPUTE_TITLE, locale=locale),
-            f"<b>{measure_title(measure)}</b> {html.quote(truncate(measure.text, limit))}",
-            i18n.gettext(DISPUTE_COUNT, locale=locale).format(count=count),
-        ]
-        if comment:
-            lines.append(
-                i18n.gettext(DISPUTE_COMMENT, locale=locale).format(
-                    comment=html.quote(truncate(comment, limit))
-                )
-            )
-        keyboard = Keyboard()
-        if admin:
-            keyboard.button(
-                text=i18n.gettext(REOPEN_BUTTON, locale=locale),
-                callback_data=MeasureActCb(id=measure.id, act=MeasureAct.REOPEN),
-            )
-        keyboard.button(
-            text=i18n.gettext(REPORT_BUTTON, locale=locale),
-            callback_data=ReportMeasureCb(id=measure.id),
-        )
-        keyboard.adjust(1)
-        await enqueue(
-            session,
-            chat_id=recipient.chat_id,
-            user_id=recipient.user_id,
-            text="\n".join(lines),
-            kind="measure_dispute",
-            dedup_key=f"dispute:{dispute_id}:{recipient.chat_id}",
-            reply_markup=keyboard.as_markup(),
-            photo=photo,
-            is_group=recipient.is_group,
-        )
 
 
 async def dispute_photo(

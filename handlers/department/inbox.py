@@ -11,10 +11,8 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.callbacks import AdminCb, AdminSection
 from bot.formatting import fmt_date, fmt_datetime
 from bot.i18n import current_locale
-from bot.keyboards.builder import Keyboard
 from bot.keyboards.common import clamp_page, page_count
 from bot.keyboards.department import (
     QUEUE_MARKS,
@@ -48,8 +46,7 @@ from models.permissions import can_handle_question
 from models.settings import Settings
 from models.text import truncate
 from models.translation import N_
-from scheduler.notify import QUESTION_REASON_LINE, notify_question_author
-from scheduler.queue import enqueue
+from scheduler.notifications import questions as notifications
 
 QUEUE_LABELS: dict[str, str] = {
     DepartmentQueue.NEW: N_("new"),
@@ -57,9 +54,6 @@ QUEUE_LABELS: dict[str, str] = {
     DepartmentQueue.ANSWERED: N_("answered"),
     DepartmentQueue.RETURNED: N_("returned to the akimat"),
 }
-
-RETURNED_TITLE = N_("↪️ <b>{department} returned question {ref} for reassignment</b>")
-MODERATION_BUTTON = N_("🗂 Moderation")
 
 
 def router() -> Router:
@@ -290,7 +284,7 @@ async def answer_text(
     await state.clear()
     deps.answer_question(question, text)
     await session.flush()
-    await notify_question_author(session, i18n, question, event="answered")
+    await notifications.question_news(session, i18n, question, event="answered")
     await session.commit()
     await message.answer(_("Answer saved; the resident will receive it."))
     await message.answer(
@@ -319,32 +313,8 @@ async def return_reason(
     department = await deps.get_department(session, question.department_id or 0)
     deps.return_question(question, text)
     await session.flush()
-    for recipient in await deps.admin_recipients(session, settings.admin_ids):
-        locale = recipient.locale or i18n.default_locale
-        keyboard = Keyboard()
-        keyboard.button(
-            text=i18n.gettext(MODERATION_BUTTON, locale=locale),
-            callback_data=AdminCb(section=AdminSection.MODERATION),
-        )
-        await enqueue(
-            session,
-            chat_id=recipient.chat_id,
-            user_id=recipient.user_id,
-            text="\n".join(
-                [
-                    i18n.gettext(RETURNED_TITLE, locale=locale).format(
-                        department=html.quote(department.short(locale) if department else "—"),
-                        ref=html.quote(question.ref or f"#{question.id}"),
-                    ),
-                    f"<i>{html.quote(truncate(question.text, 500))}</i>",
-                    i18n.gettext(QUESTION_REASON_LINE, locale=locale).format(
-                        reason=html.quote(truncate(text, 1000))
-                    ),
-                ]
-            ),
-            kind="question_returned",
-            dedup_key=f"question-returned:{question.id}:{int(question.updated_at.timestamp())}",
-            reply_markup=keyboard.as_markup(),
-        )
+    await notifications.question_returned(
+        session, i18n, settings.admin_ids, question, department, text
+    )
     await session.commit()
     await message.answer(_("Returned to the akimat for reassignment. Thank you."))

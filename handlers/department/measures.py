@@ -26,7 +26,6 @@ from bot.keyboards.department import (
     MeasuresCb,
     PickCb,
     Purpose,
-    check_keyboard,
     measures_keyboard,
     pick_keyboard,
     reopen_confirm_keyboard,
@@ -62,14 +61,12 @@ from models.entities import (
     MeasureUpdate,
     User,
 )
-from models.follows import measure_followers
 from models.measures import record_change
 from models.permissions import acting_department_for_measure, can_update_measure
 from models.statuses import OVERDUE
 from models.text import truncate
 from models.translation import N_
-from scheduler.notify import OPEN_BUTTON, notify_measure_followers, render_measure_update
-from scheduler.queue import enqueue
+from scheduler.notifications import measures as notifications
 
 GROUP_LABELS: dict[MeasureGroup, str] = {
     MeasureGroup.OVERDUE: N_("🔴 Overdue"),
@@ -81,9 +78,6 @@ GROUP_LABELS: dict[MeasureGroup, str] = {
 }
 
 # Queued to other people: translated into each recipient's language.
-CHECK_QUESTION = N_("Is it really done? If you see otherwise, tell us.")
-CHECK_YES = N_("👍 Yes, done")
-CHECK_NO = N_("👎 Not done")
 
 
 def router() -> Router:
@@ -322,61 +316,6 @@ def _from_our_list(message: Message) -> bool:
     )
 
 
-async def _notify_change(
-    session: AsyncSession, i18n: I18n, measure: Measure, update: MeasureUpdate, user: User | None
-) -> None:
-    if update.status == MeasureStatus.DONE:
-        await queue_done_check(
-            session, i18n, measure, update, exclude_user_id=user.id if user else None
-        )
-    else:
-        await notify_measure_followers(
-            session, i18n, measure, update, exclude_user_id=user.id if user else None
-        )
-
-
-async def queue_done_check(
-    session: AsyncSession,
-    i18n: I18n,
-    measure: Measure,
-    update: MeasureUpdate,
-    *,
-    exclude_user_id: int | None = None,
-) -> int:
-    """Followers hear that the measure is done and are asked "is it really done?".
-
-    It replaces the ordinary update message (same dedup key), so nobody gets two."""
-    count = 0
-    for follower in await measure_followers(session, measure.id):
-        if follower.id == exclude_user_id:
-            continue
-        locale = follower.locale or i18n.default_locale
-        text = (
-            render_measure_update(i18n, locale, measure, update)
-            + "\n\n"
-            + i18n.gettext(CHECK_QUESTION, locale=locale)
-        )
-        markup = check_keyboard(
-            measure.id,
-            update.id,
-            i18n.gettext(OPEN_BUTTON, locale=locale),
-            i18n.gettext(CHECK_YES, locale=locale),
-            i18n.gettext(CHECK_NO, locale=locale),
-        )
-        count += int(
-            await enqueue(
-                session,
-                chat_id=follower.tg_id,
-                user_id=follower.id,
-                text=text,
-                kind="measure_done_check",
-                dedup_key=f"measure-update:{update.id}:{follower.id}",
-                reply_markup=markup,
-            )
-        )
-    return count
-
-
 async def apply_change(
     session: AsyncSession,
     i18n: I18n,
@@ -388,7 +327,9 @@ async def apply_change(
     update = await record_change(
         session, measure, author_id=user.id if user else None, department_id=department_id, **change
     )
-    await _notify_change(session, i18n, measure, update, user)
+    await notifications.measure_changed(
+        session, i18n, measure, update, exclude_user_id=user.id if user else None
+    )
     await session.commit()
     return update
 

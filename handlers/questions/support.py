@@ -17,6 +17,7 @@ from bot.replies import refuse
 from handlers.questions.form import stale_text
 from models.entities import Meeting, Question, User
 from models.questions import (
+    SUPPORT_MILESTONES,
     SupportResult,
     can_support,
     categories_by_id,
@@ -27,6 +28,7 @@ from models.questions import (
     unsupport,
 )
 from models.text import truncate
+from scheduler.notifications import questions as notifications
 
 SUPPORT_PER_PAGE = 5
 
@@ -127,7 +129,9 @@ async def toggle_support(
     already = question.id in await supported_ids(session, user.id, [question.id])
     result = await unsupport(session, question, user) if already else None
     if result is None:
-        result = await support(session, question, user, i18n)
+        result = await support(session, question, user)
+        if result is SupportResult.ADDED and question.supporters in SUPPORT_MILESTONES:
+            await notifications.support_milestone(session, i18n, question, question.supporters)
     await session.commit()
     if result is SupportResult.REMOVED:
         callback_answer.text = _("Support withdrawn.")
