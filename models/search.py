@@ -42,6 +42,7 @@ from typing import Any
 from sqlalchemy import (
     Integer,
     Select,
+    Subquery,
     bindparam,
     case,
     exists,
@@ -102,9 +103,28 @@ class _Ranked:
 
 
 @functools.cache
-def _statement(words: int) -> Select[Any]:
+def _statement(words: int, grouped: bool = True) -> Select[Any]:
     """The search of ``words`` query words, built once: the terms of word ``i`` are bound as
-    ``t<i>``; ``district_id``, ``limit`` and ``offset`` too."""
+    ``t<i>``; ``district_id``, ``limit`` and ``offset`` too. Not ``grouped``: one word of one
+    term, which a measure has at most once (no grouping needed)."""
+    if grouped:
+        scored = _scored(words)
+    else:
+        scored = (
+            select(
+                SearchTerm.measure_id,
+                SearchTerm.district_id,
+                SearchTerm.sort_key,
+                literal(1, Integer).label("m0"),
+            )
+            .where(SearchTerm.term.in_(bindparam("t0", expanding=True)))
+            .subquery("scored")
+        )
+    return _ranked_page(scored, words)
+
+
+def _scored(words: int) -> Subquery:
+    """Per measure matching any word: its district, sort key and one flag per word."""
     hits = union_all(
         *(
             select(
@@ -117,11 +137,15 @@ def _statement(words: int) -> Select[Any]:
         )
     ).subquery("hits")
     flags = [func.max(case((hits.c.w == i, 1), else_=0)).label(f"m{i}") for i in range(words)]
-    scored = (
+    return (
         select(hits.c.measure_id, hits.c.district_id, hits.c.sort_key, *flags)
         .group_by(hits.c.measure_id, hits.c.district_id, hits.c.sort_key)
         .subquery("scored")
     )
+
+
+def _ranked_page(scored: Subquery, words: int) -> Select[Any]:
+    """The page of ``scored`` in the ranking's order, with the totals and the page's rows."""
     matched = sum((scored.c[f"m{i}"] for i in range(1, words)), scored.c.m0)
     partial = case((matched == words, 0), else_=1)
     elsewhere = case((scored.c.district_id == bindparam("district_id", type_=Integer), 0), else_=1)
@@ -135,16 +159,21 @@ def _statement(words: int) -> Select[Any]:
             func.count().over().label("total"),
             func.sum(1 - elsewhere).over().label("in_district"),
             func.sum(1 - partial).over().label("complete"),
-            *(func.max(scored.c[f"m{i}"]).over().label(f"any{i}") for i in range(words)),
         )
         .order_by(partial, elsewhere, matched.desc(), scored.c.sort_key, scored.c.measure_id)
         .limit(bindparam("limit", type_=Integer))
         .offset(bindparam("offset", type_=Integer))
         .subquery("ranked")
     )
+    # whether each word matched anything: a probe of the index each, cheaper than a window
+    found_any = [
+        exists().where(SearchTerm.term.in_(bindparam(f"t{i}", expanding=True))).label(f"any{i}")
+        for i in range(words)
+    ]
     return joined_to_district(
         select(
             ranked,
+            *found_any,
             Measure.text.label("text"),
             Measure.status.label("status"),
             Measure.due_date.label("due_date"),
@@ -170,7 +199,9 @@ async def _ranked(
     params: dict[str, Any] = {f"t{i}": list(terms) for i, terms in enumerate(words)}
     params.update(district_id=-1 if district_id is None else district_id, limit=limit)
     params["offset"] = offset
-    found = (await session.execute(_statement(len(words)), params)).mappings().all()
+    grouped = len(words) > 1 or len(words[0]) > 1
+    statement = _statement(len(words), grouped)
+    found = (await session.execute(statement, params)).mappings().all()
     ordered = sorted(
         found,
         key=lambda r: (r["partial"], r["elsewhere"], -r["matched"], r["sort_key"], r["measure_id"]),

@@ -120,6 +120,9 @@ def upgrade() -> None:
     from models.search_index import rebuild
 
     rebuild(bind)
+    if dialect == "postgresql":  # the planner's statistics of the new tables, filled at once
+        op.execute("ANALYZE search_terms")
+        op.execute("ANALYZE search_words")
 
 
 def downgrade() -> None:
