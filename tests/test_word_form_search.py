@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.entities import District
+from models.entities import District, Meeting
 from models.search import SearchPage, search_measures
 from models.terms import query_words, similarity, word_terms
 from tests.conftest import onboard
@@ -241,3 +241,72 @@ async def test_trigram_similarity_is_pg_trgm_s(session: AsyncSession) -> None:
             text("SELECT similarity(:a, :b)"), {"a": first, "b": second}
         )
         assert similarity(first, second) == pytest.approx(expected, abs=1e-6), (first, second)
+
+
+# --- the same results on both databases ----------------------------------------------------------
+
+SAME_ON_BOTH = [
+    # (query, expected (problem number, position) in order, how many match every word)
+    ("поликлиника", [(4, 1)], 1),
+    ("строительство", [(2, 1), (3, 1), (4, 1), (5, 1)], 4),  # 3.1: УКС, «…строительства»
+    ("строительство центра", [(4, 1), (5, 1), (2, 1), (3, 1)], 2),
+    ("реконструкция сети", [(1, 2), (1, 1), (1, 3), (6, 1)], 1),
+    ("Толе би", [(1, 2), (10, 1)], 2),
+    ("детского сада №7", [(3, 1)], 1),
+    ("ремонт сквера", [(10, 1)], 1),
+    ("дна озера", [(8, 1)], 1),
+    ("батыра", [(6, 1), (10, 1)], 2),
+    ("Райымбек", [(5, 1), (6, 1)], 2),
+    ("2022", [], 0),  # deadlines are not searched
+    ("УЗиСП", [(8, 1)], 1),
+    ("ұйымдастыру", [], 0),
+]
+
+
+@pytest.mark.parametrize(("query", "expected", "complete"), SAME_ON_BOTH)
+async def test_the_same_results_on_sqlite_and_postgresql(
+    session: AsyncSession, demo: int, query: str, expected: list[tuple[int, int]], complete: int
+) -> None:
+    page = await _find(session, query, district_id=await _almaly(session))
+    assert (_plan(page), page.complete) == (expected, complete)
+    assert page.total == page.in_district == len(expected)
+
+
+async def test_pages_cross_from_every_word_to_some(session: AsyncSession) -> None:
+    await make_meeting(session, district="almaly", measures=8, text="Ремонт школы {n}")
+    await make_meeting(session, district="medeu", measures=8, text="Ремонт двора {n}",
+                       starts_at=dt.datetime(2024, 1, 1, 9, tzinfo=dt.UTC))  # fmt: skip
+    pages = [
+        await search_measures(
+            session, "ремонт школы", district_id=None, page=n, per_page=6, today=TODAY
+        )
+        for n in range(4)
+    ]
+    assert [(p.page, p.total, p.complete, len(p.rows)) for p in pages] == [
+        (0, 16, 8, 6), (1, 16, 8, 6), (2, 16, 8, 4), (2, 16, 8, 4)  # the last page, again
+    ]  # fmt: skip
+    texts = [row.text for p in pages[:3] for row in p.rows]
+    assert texts[:8] == [f"Ремонт школы {n}" for n in range(1, 9)]
+    assert texts[8:] == [f"Ремонт двора {n}" for n in range(1, 9)]  # one word: newest meeting
+
+
+async def test_a_district_renamed_and_a_meeting_moved(session: AsyncSession, demo: int) -> None:
+    district = (
+        await session.execute(select(District).where(District.slug == "almaly"))
+    ).scalar_one()
+    district.name_en = "Apple District"
+    district.short_en = "Apple"
+    await session.commit()
+    assert _plan(await _find(session, "apple")) == ALL_DEMO
+    assert _plan(await _find(session, "Almaly")) == ALL_DEMO  # still an alias
+    meeting_id, _ids = await make_meeting(
+        session, district="almaly", measures=1, text="Новый сквер {n}"
+    )
+    older = await _find(session, "сквер")
+    assert older.rows[0].text == "Новый сквер 1"  # 2023 is newer than 2022
+    meeting = await session.get(Meeting, meeting_id)
+    assert meeting is not None
+    meeting.starts_at = dt.datetime(2021, 1, 1, 9, tzinfo=dt.UTC)
+    await session.commit()
+    moved = await _find(session, "сквер")
+    assert moved.rows[-1].text == "Новый сквер 1"  # now the oldest
