@@ -247,7 +247,8 @@ class SearchTerm(Base):
 
     __tablename__ = "search_terms"
     __table_args__ = (
-        Index("ix_search_terms_term", "term", "measure_id", "district_id", "sort_key"),
+        # a term's measures in ranking order (sort key), covering what a search reads
+        Index("ix_search_terms_term", "term", "sort_key", "measure_id", "district_id"),
     )
 
     measure_id: Mapped[int] = mapped_column(

@@ -106,25 +106,9 @@ class _Ranked:
 def _statement(words: int, grouped: bool = True) -> Select[Any]:
     """The search of ``words`` query words, built once: the terms of word ``i`` are bound as
     ``t<i>``; ``district_id``, ``limit`` and ``offset`` too. Not ``grouped``: one word of one
-    term, which a measure has at most once (no grouping needed)."""
-    if grouped:
-        scored = _scored(words)
-    else:
-        scored = (
-            select(
-                SearchTerm.measure_id,
-                SearchTerm.district_id,
-                SearchTerm.sort_key,
-                literal(1, Integer).label("m0"),
-            )
-            .where(SearchTerm.term.in_(bindparam("t0", expanding=True)))
-            .subquery("scored")
-        )
-    return _ranked_page(scored, words)
-
-
-def _scored(words: int) -> Subquery:
-    """Per measure matching any word: its district, sort key and one flag per word."""
+    term (:func:`_one_term`)."""
+    if not grouped:
+        return _with_rows(_one_term(), 1)
     hits = union_all(
         *(
             select(
@@ -137,15 +121,11 @@ def _scored(words: int) -> Subquery:
         )
     ).subquery("hits")
     flags = [func.max(case((hits.c.w == i, 1), else_=0)).label(f"m{i}") for i in range(words)]
-    return (
+    scored = (
         select(hits.c.measure_id, hits.c.district_id, hits.c.sort_key, *flags)
         .group_by(hits.c.measure_id, hits.c.district_id, hits.c.sort_key)
         .subquery("scored")
     )
-
-
-def _ranked_page(scored: Subquery, words: int) -> Select[Any]:
-    """The page of ``scored`` in the ranking's order, with the totals and the page's rows."""
     matched = sum((scored.c[f"m{i}"] for i in range(1, words)), scored.c.m0)
     partial = case((matched == words, 0), else_=1)
     elsewhere = case((scored.c.district_id == bindparam("district_id", type_=Integer), 0), else_=1)
@@ -165,7 +145,50 @@ def _ranked_page(scored: Subquery, words: int) -> Select[Any]:
         .offset(bindparam("offset", type_=Integer))
         .subquery("ranked")
     )
-    # whether each word matched anything: a probe of the index each, cheaper than a window
+    return _with_rows(ranked, words)
+
+
+def _one_term() -> Subquery:
+    """One word of one term, which a measure has at most once: the page read in the index's
+    order (term, sort key) from the district's rows and from the others', each up to the end of
+    the page, and the totals counted on the term's range of the index; nothing is grouped."""
+    term: Any = bindparam("t0", expanding=True)
+    district_id = bindparam("district_id", type_=Integer)
+    upto = bindparam("upto", type_=Integer)  # offset + limit
+    columns = (SearchTerm.measure_id, SearchTerm.district_id, SearchTerm.sort_key)
+    order = (SearchTerm.sort_key, SearchTerm.measure_id)
+    mine = select(*columns).where(SearchTerm.term.in_(term), SearchTerm.district_id == district_id)
+    others = select(*columns).where(
+        SearchTerm.term.in_(term), SearchTerm.district_id != district_id
+    )
+    head = union_all(
+        select(mine.order_by(*order).limit(upto).subquery("mine")),
+        select(others.order_by(*order).limit(upto).subquery("others")),
+    ).subquery("head")
+    elsewhere = case((head.c.district_id == district_id, 0), else_=1)
+    count = select(func.count()).select_from(SearchTerm).where(SearchTerm.term.in_(term))
+    in_district = count.where(SearchTerm.district_id == district_id)
+    return (
+        select(
+            head.c.measure_id,
+            head.c.sort_key,
+            literal(1, Integer).label("matched"),
+            literal(0, Integer).label("partial"),
+            elsewhere.label("elsewhere"),
+            count.scalar_subquery().label("total"),
+            in_district.scalar_subquery().label("in_district"),
+            count.scalar_subquery().label("complete"),
+        )
+        .order_by(elsewhere, head.c.sort_key, head.c.measure_id)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+        .subquery("ranked")
+    )
+
+
+def _with_rows(ranked: Subquery, words: int) -> Select[Any]:
+    """The page of ``ranked`` with its measures' rows, and whether each word matched anything
+    (a probe of the index each)."""
     found_any = [
         exists().where(SearchTerm.term.in_(bindparam(f"t{i}", expanding=True))).label(f"any{i}")
         for i in range(words)
@@ -198,7 +221,7 @@ async def _ranked(
 ) -> _Ranked:
     params: dict[str, Any] = {f"t{i}": list(terms) for i, terms in enumerate(words)}
     params.update(district_id=-1 if district_id is None else district_id, limit=limit)
-    params["offset"] = offset
+    params.update(offset=offset, upto=offset + limit)
     grouped = len(words) > 1 or len(words[0]) > 1
     statement = _statement(len(words), grouped)
     found = (await session.execute(statement, params)).mappings().all()

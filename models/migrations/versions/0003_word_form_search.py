@@ -84,7 +84,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_search_terms_term",
         "search_terms",
-        ["term", "measure_id", "district_id", "sort_key"],
+        ["term", "sort_key", "measure_id", "district_id"],
         unique=False,
     )
     op.create_table(
