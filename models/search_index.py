@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import delete, event, insert, inspect, select
+from sqlalchemy import delete, event, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, UOWTransaction
@@ -170,18 +170,33 @@ def _reindex_chunk(connection: Connection, ids: Sequence[int], names: _Names) ->
         vocabulary.update((word, term) for word, term in pairs if not word.isdigit())
     connection.execute(delete(SearchTerm).where(SearchTerm.measure_id.in_(ids)))
     if terms:
-        connection.execute(insert(SearchTerm), terms)
+        # a concurrent transaction that reindexed the same measure may have written the same
+        # rows meanwhile (PostgreSQL): the last one's values win, no duplicate key fails
+        upsert = _insert(connection, SearchTerm)
+        connection.execute(
+            upsert.on_conflict_do_update(
+                index_elements=["measure_id", "term"],
+                set_={
+                    "district_id": upsert.excluded.district_id,
+                    "sort_key": upsert.excluded.sort_key,
+                },
+            ),
+            terms,
+        )
     add_words(connection, vocabulary)
+
+
+def _insert(connection: Connection, entity: Any) -> Any:
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(entity)
 
 
 def add_words(connection: Connection, pairs: Iterable[tuple[str, str]]) -> None:
     """Add (word, term) pairs to the vocabulary; those it has are left alone."""
     rows = [{"word": word, "term": term} for word, term in sorted(set(pairs))]
-    if not rows:
-        return
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(SearchWord).on_conflict_do_nothing(index_elements=["word", "term"])
-    connection.execute(statement, rows)
+    if rows:
+        statement = _insert(connection, SearchWord)
+        connection.execute(statement.on_conflict_do_nothing(index_elements=["word", "term"]), rows)
 
 
 def rebuild(connection: Connection) -> int:

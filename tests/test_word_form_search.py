@@ -220,6 +220,27 @@ async def test_bad_input_through_the_bot(make_client: Callable[..., BotClient], 
     assert "found 1 commitment" in found.text
 
 
+@pytest.mark.parametrize(
+    ("word", "terms"),
+    [
+        ("уэив", ("уэив",)),  # a code: no Snowball stem shorter than three letters
+        ("уо", ("уо",)),
+        ("сад", ("сад",)),
+        ("поликлиники", ("поликлиник",)),
+        ("мавзолей", ("мавзол",)),
+        ("мавзолея", ("мавзол",)),
+        ("мектептің", ("мектеп",)),  # Kazakh letters: Kazakh rules only
+        ("lighting", ("light",)),
+        ("№", ()),
+        ("016", ("16",)),
+        ("и", ()),  # a stop word
+        ("д", ()),  # one letter
+    ],
+)
+def test_word_terms(word: str, terms: tuple[str, ...]) -> None:
+    assert word_terms(word) == terms
+
+
 def test_query_words_are_bounded() -> None:
     words = query_words(" ".join(f"слово{n}" for n in range(50)))
     assert len(words) == 6
