@@ -48,10 +48,9 @@ from models.entities import (
     QuestionStatus,
     User,
 )
-from models.plans import measure_search_text
 from models.questions import text_hash
 from models.reference import ensure_reference_data
-from models.text import fold
+from models.search_index import rebuild
 
 YEARS = 5
 MEETING_EVERY_DAYS = 61
@@ -303,12 +302,11 @@ async def generate(engine: AsyncEngine, scale: float = 1.0, *, seed: int = 20220
                     measure_id += 1
                     count -= 1
                     measures.append((measure_id, len(problems), starts))
-        problem_titles = {p[0]: p[3] for p in problems}
 
         await writer.insert(
             ProblemIssue.__table__,  # type: ignore[arg-type]
-            ("id", "meeting_id", "number", "title", "search_text"),
-            ((p_id, m_id, n, title, fold(title)) for p_id, m_id, n, title in problems),
+            ("id", "meeting_id", "number", "title"),
+            ((p_id, m_id, n, title) for p_id, m_id, n, title in problems),
         )
 
         measure_departments: list[tuple[int, int, int]] = []
@@ -354,14 +352,13 @@ async def generate(engine: AsyncEngine, scale: float = 1.0, *, seed: int = 20220
                 progress = 100 if status == MeasureStatus.DONE else rnd.choice((None, 10, 40, 70))
                 yield (
                     m_id, p_id, position[p_id], body, deadline, due_date, status, progress, None,
-                    measure_search_text(problem_titles[p_id], body, [c for _i, c in executors]),
                     closed, starts, closed or starts,
                 )  # fmt: skip
 
         await writer.insert(
             Measure.__table__,  # type: ignore[arg-type]
             ("id", "problem_id", "position", "text", "deadline_text", "due_date", "status",
-             "progress", "proof_photo_file_id", "search_text", "closed_at", "created_at",
+             "progress", "proof_photo_file_id", "closed_at", "created_at",
              "updated_at"),
             measure_rows(),
         )  # fmt: skip
@@ -515,6 +512,7 @@ async def generate(engine: AsyncEngine, scale: float = 1.0, *, seed: int = 20220
             ("id", "user_id", "measure_id", "district_id", "created_at"),
             follow_rows(),
         )
+        await connection.run_sync(rebuild)  # the rows above bypassed the session's indexing
         if writer.postgres:
             for table in SEQUENCED:
                 await connection.execute(

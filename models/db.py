@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 
+import models.search_index  # noqa: F401  (registers the index's flush hook on every session)
 from models.profiles import CACHE_KEY, ProfileCache
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -66,9 +67,10 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int | None = None)
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
-    """Schema comparison skips the search index objects that live outside the models: the
-    SQLite FTS5 table (and its shadow tables) and the PostgreSQL trigram index (migration 0002)."""
-    return not (name or "").startswith(("measures_fts", "ix_measures_search_trgm"))
+    """Schema comparison skips the search objects that live outside the models (migration
+    0003): the vocabulary's SQLite FTS5 table (and its shadow tables) and its PostgreSQL trigram
+    index."""
+    return not (name or "").startswith(("search_words_fts", "ix_search_words_trgm"))
 
 
 class BotSession(Session):

@@ -33,7 +33,6 @@ from models.entities import (
     QuestionStatus,
     User,
 )
-from models.reference import department_search_text
 from models.text import truncate
 
 INVITE_PREFIX = "i"  # deep-link payloads of invitations: /start i<token>
@@ -76,7 +75,6 @@ async def create_department(
         **{f"name_{loc}": names[loc] for loc in ("ru", "kk", "en")},
         **{f"short_{loc}": truncate(names[loc], 100) for loc in ("ru", "kk", "en")},
     )
-    department.search_text = department_search_text(department)
     try:
         async with session.begin_nested():
             session.add(department)
@@ -89,7 +87,6 @@ def set_department_name(department: Department, field: str, value: str) -> None:
     """``field`` is one of name_ru … short_en."""
     limit = 100 if field.startswith("short_") else 300
     setattr(department, field, truncate(value, limit))
-    department.search_text = department_search_text(department)
 
 
 @dataclass

@@ -127,7 +127,6 @@ class Department(Named, Base):
     short_ru: Mapped[str] = mapped_column(String(100))
     short_kk: Mapped[str] = mapped_column(String(100))
     short_en: Mapped[str] = mapped_column(String(100))
-    search_text: Mapped[str] = mapped_column(Text, default="")
 
 
 class Category(Named, Base):
@@ -190,7 +189,6 @@ class ProblemIssue(Base):
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(Text)
-    search_text: Mapped[str] = mapped_column(Text, default="")
 
     meeting: Mapped[Meeting] = relationship(back_populates="problems", lazy="raise")
     measures: Mapped[list[Measure]] = relationship(
@@ -214,7 +212,6 @@ class Measure(Base):
     status: Mapped[str] = mapped_column(String(20), default=MeasureStatus.PLANNED)
     progress: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 0..100
     proof_photo_file_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    search_text: Mapped[str] = mapped_column(Text, default="")
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -241,6 +238,37 @@ class MeasureDepartment(Base):
         ForeignKey("departments.id", ondelete="RESTRICT"), primary_key=True
     )
     position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SearchTerm(Base):
+    """The search index: one term (a stem, :mod:`models.terms`) of a measure's searchable text,
+    with what ranking needs (:mod:`models.search`), so a search reads no other table until its
+    page. Written only by :mod:`models.search_index`."""
+
+    __tablename__ = "search_terms"
+    __table_args__ = (
+        # a term's measures in ranking order (sort key), covering what a search reads
+        Index("ix_search_terms_term", "term", "sort_key", "measure_id", "district_id"),
+    )
+
+    measure_id: Mapped[int] = mapped_column(
+        ForeignKey("measures.id", ondelete="CASCADE"), primary_key=True
+    )
+    term: Mapped[str] = mapped_column(String(64), primary_key=True)
+    district_id: Mapped[int] = mapped_column(Integer)  # of the measure's meeting
+    sort_key: Mapped[int] = mapped_column(BigInteger)  # newest meeting first, then plan order
+
+
+class SearchWord(Base):
+    """The vocabulary of the search index: each word of the indexed texts and its term, for
+    typo correction and "did you mean" (trigram candidates: migration 0003)."""
+
+    __tablename__ = "search_words"
+    __table_args__ = (UniqueConstraint("word", "term"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the rowid of SQLite's FTS5 table
+    word: Mapped[str] = mapped_column(String(64))
+    term: Mapped[str] = mapped_column(String(64))
 
 
 class MeasureUpdate(Base):

@@ -193,10 +193,6 @@ def department_index(departments: Sequence[Department]) -> dict[str, int]:
     return index
 
 
-def measure_search_text(problem_title: str, text: str, codes: Iterable[str]) -> str:
-    return fold(" ".join([problem_title, text, *codes]))
-
-
 @dataclass
 class ApplyResult:
     problems_created: int = 0
@@ -237,7 +233,6 @@ async def apply_plan(
         )
         for link in links.scalars():
             existing_departments.setdefault(link.measure_id, []).append(link.department_id)
-    codes_by_id = {d.id: d.code for d in (await session.execute(select(Department))).scalars()}
 
     for parsed in plan.problems:
         problem = existing_problems.get(parsed.number)
@@ -248,10 +243,7 @@ async def apply_plan(
             result.problems_created += 1
         elif parsed.title and problem.title != parsed.title:
             problem.title = parsed.title
-        problem.search_text = fold(problem.title)
         for pm in parsed.measures:
-            codes = [codes_by_id[i] for i in pm.department_ids]
-            search_text = measure_search_text(problem.title, pm.text, codes)
             found = existing_measures.get((problem.id, pm.position))
             if found is None:
                 measure = Measure(
@@ -260,7 +252,6 @@ async def apply_plan(
                     text=pm.text,
                     deadline_text=pm.deadline_text,
                     due_date=pm.due_date,
-                    search_text=search_text,
                 )
                 session.add(measure)
                 await session.flush()
@@ -285,7 +276,6 @@ async def apply_plan(
                     await session.delete(link)
                 await session.flush()
                 _link_departments(session, measure.id, pm.department_ids)
-            measure.search_text = search_text
             if changes:
                 session.add(
                     MeasureUpdate(

@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.entities import Category, Department, District
-from models.text import fold
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 NAME_FIELDS = ("name_ru", "name_kk", "name_en", "short_ru", "short_kk", "short_en")
@@ -26,12 +25,6 @@ def reference_data() -> dict[str, Any]:
     with (DATA_DIR / "reference.json").open(encoding="utf-8") as fh:
         data: dict[str, Any] = json.load(fh)
     return data
-
-
-def department_search_text(department: Department) -> str:
-    parts = [department.code, department.alias_codes]
-    parts += [getattr(department, f) for f in NAME_FIELDS]
-    return fold(" ".join(parts))
 
 
 async def ensure_reference_data(session: AsyncSession) -> int:
@@ -79,7 +72,6 @@ async def ensure_reference_data(session: AsyncSession) -> int:
                 uncertain=item["uncertain"],
                 **{f: item[f] for f in NAME_FIELDS},
             )
-            department.search_text = department_search_text(department)
             session.add(department)
             added += 1
     await session.flush()

@@ -1,159 +1,237 @@
-"""Search of measures by words: measure text, problem title and responsible department names.
+"""Search of measures by words, in their word forms, with typos forgiven.
 
-The stored ``search_text`` columns are already folded (:func:`models.text.fold`), and so are the
-query words, so a plain ``LIKE`` finds «САЙРАН» in «Сайран» on SQLite (whose ``lower()`` does
-not fold Cyrillic) exactly as on PostgreSQL. Every word must match (AND); a word may match any
-of the three sources. Results in the user's district come first, then the rest of the city.
+What is searched: a measure's text, its problem's title, its responsible departments' codes and
+names, its district's names and aliases (ru, kk, en) and its meeting's place, as terms (stems,
+:mod:`models.terms`) in the index of :mod:`models.search_index`. A query word matches a measure
+when one of the word's terms is among the measure's terms: «поликлиника» finds «поликлиники»,
+«мектеп» finds «мектептің», «16» finds «№16».
+
+Ranking, the same on SQLite and PostgreSQL (every key is an integer, the last one unique):
+
+1. measures that match every word of the query before those that match only some;
+2. then the resident's district before the rest of the city;
+3. then more words matched first;
+4. then the newest meeting first, then the plan's order (problem number, position: the index's
+   ``sort_key``), then the measure's id.
+
+Typos: a query word that matches nothing is looked up in the vocabulary (``search_words``). The
+database only proposes candidates — words sharing a trigram with it (SQLite: the FTS5 trigram
+table; PostgreSQL: ``LIKE`` served by the pg_trgm GIN index; both exact, so both propose the same
+words) whose term is in the index — and the trigram similarity and the choice are computed here
+(:func:`models.terms.similarity`). The closest words (at least ``TYPO_SIMILARITY``, and within
+``TYPO_MARGIN`` of the best, at most ``TYPO_WORDS``) then count as that word. When still nothing is
+found, the page carries the closest words above ``SUGGEST_SIMILARITY`` as suggestions.
+
+A generic word of department and district names («район», «управление», "district"; they are not
+in those names' terms, :data:`models.search_index.GENERIC_TERMS`) is dropped from a query that
+has other words, so «Алмалинский район» matches the district's measures in full.
+
+Cost: one statement finds, ranks and counts the matches and reads the page's rows; a typo costs
+one statement for the candidates and one more search.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import functools
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Integer,
-    Text,
-    and_,
+    Select,
+    Subquery,
+    bindparam,
     case,
-    column,
+    exists,
     func,
+    literal,
+    or_,
     select,
-    table,
     text,
-    union,
+    union_all,
 )
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from models.commitments import MeasureRow, joined_to_district, names_columns, names_of
 from models.entities import (
-    Department,
     District,
     Follow,
     Measure,
-    MeasureDepartment,
     Meeting,
     ProblemIssue,
+    SearchTerm,
+    SearchWord,
 )
+from models.search_index import GENERIC_TERMS
 from models.statuses import effective_status
-from models.text import like_escape, search_terms
+from models.terms import QueryWord, inner_trigrams, query_words, similarity
+from models.text import like_escape
+
+TYPO_SIMILARITY = 0.3  # pg_trgm's own default threshold
+TYPO_MARGIN = 0.05
+TYPO_WORDS = 3
+SUGGEST_SIMILARITY = 0.2
+SUGGESTIONS = 3
 
 
 @dataclass
 class SearchPage:
-    terms: list[str]
+    terms: list[str]  # the query's words that were looked up
     rows: list[MeasureRow]
     total: int
     in_district: int
     page: int
+    complete: int = 0  # how many of ``total`` match every word (they come first)
+    district_id: int | None = None  # the district that came first
+    corrections: list[str] = field(default_factory=list)  # words used for typos
+    suggestions: list[str] = field(default_factory=list)  # when nothing was found
 
 
-# The SQLite full-text table of migration 0002 (trigram tokenizer): it answers LIKE '%word%'
-# from its index. PostgreSQL answers the same LIKE on ``measures`` from a pg_trgm GIN index.
-_fts = table("measures_fts", column("rowid", Integer), column("search_text", Text))
-_fts_present: dict[str, bool] = {}
+@dataclass
+class _Ranked:
+    """What the search statement found: the page's rows in order and the totals."""
+
+    rows: list[MeasureRow]
+    total: int
+    in_district: int
+    complete: int
+    matched: list[bool]  # per query word: did it match anything
 
 
-async def _uses_fts(session: AsyncSession) -> bool:
-    """SQLite with the FTS table (checked once per database); False elsewhere."""
-    bind = session.get_bind()
-    if bind.dialect.name != "sqlite":
-        return False
-    key = str(bind.engine.url)
-    if key not in _fts_present:
-        found = await session.scalar(
-            text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'measures_fts'")
-        )
-        _fts_present[key] = found is not None
-    return _fts_present[key]
-
-
-def _term_condition(term: str, fts: bool) -> ColumnElement[bool]:
-    pattern = f"%{like_escape(term)}%"
-    if fts and pattern == f"%{term}%":  # the FTS index serves LIKE without an ESCAPE clause
-        text_ids = select(_fts.c.rowid).where(_fts.c.search_text.like(pattern))
-    else:
-        inner = aliased(Measure)
-        text_ids = select(inner.id).where(inner.search_text.like(pattern, escape="\\"))
-    # Measures' search text already holds their problem issue's title and executor codes
-    # (models/plans.measure_search_text); department full names are matched apart, once.
-    department_ids = (
-        select(MeasureDepartment.measure_id)
-        .join(Department, Department.id == MeasureDepartment.department_id)
-        .where(Department.search_text.like(pattern, escape="\\"))
-    )
-    # One id set per word (not an OR over each measure's columns), so the planner drives the
-    # search from the index instead of scanning every measure.
-    return Measure.id.in_(union(text_ids, department_ids))
-
-
-def _matching(terms: list[str], fts: bool) -> ColumnElement[bool]:
-    return and_(*[_term_condition(t, fts) for t in terms])
-
-
-async def _matches(
-    session: AsyncSession, terms: list[str], district_id: int | None
-) -> list[tuple[int, int]]:
-    """Every measure matching ``terms`` (its id and district): the district's own first, then
-    the rest of the city, newest meeting first, then plan order."""
-    in_district = case((Meeting.district_id == (district_id or -1), 0), else_=1)
-    result = await session.execute(
-        select(Measure.id, Meeting.district_id)
-        .join(ProblemIssue, ProblemIssue.id == Measure.problem_id)
-        .join(Meeting, Meeting.id == ProblemIssue.meeting_id)
-        .where(_matching(terms, await _uses_fts(session)))
-        .order_by(
-            in_district, Meeting.starts_at.desc(), ProblemIssue.number, Measure.position, Measure.id
-        )
-    )
-    return [(row.id, row.district_id) for row in result]
-
-
-async def search_measures(
-    session: AsyncSession,
-    query: str,
-    *,
-    district_id: int | None,
-    page: int,
-    per_page: int,
-    today: dt.date,
-) -> SearchPage:
-    """One page of measures matching every word of ``query``: the user's district first, then
-    the rest of the city, newest meetings first. A page past the end (the results shrank
-    meanwhile) is the last page."""
-    terms = search_terms(query)
-    if not terms:
-        return SearchPage(terms, [], 0, 0, 0)
-    matches = await _matches(session, terms, district_id)
-    ordered = [measure_id for measure_id, _district in matches]
-    in_district = sum(1 for _id, district in matches if district == district_id)
-    total = len(ordered)
-    if not total:
-        return SearchPage(terms, [], 0, 0, 0)
-    page = min(max(page, 0), (total - 1) // per_page)
-    page_ids = ordered[page * per_page : (page + 1) * per_page]
-    found = await session.execute(
-        joined_to_district(
+@functools.cache
+def _statement(words: int, grouped: bool = True) -> Select[Any]:
+    """The search of ``words`` query words, built once: the terms of word ``i`` are bound as
+    ``t<i>``; ``district_id``, ``limit`` and ``offset`` too. Not ``grouped``: one word of one
+    term (:func:`_one_term`)."""
+    if not grouped:
+        return _with_rows(_one_term(), 1)
+    hits = union_all(
+        *(
             select(
-                Measure.id.label("id"),
-                Measure.text.label("text"),
-                Measure.status.label("status"),
-                Measure.due_date.label("due_date"),
-                Measure.deadline_text.label("deadline_text"),
-                Measure.position.label("position"),
-                ProblemIssue.number.label("problem_number"),
-                ProblemIssue.title.label("problem_title"),
-                Meeting.starts_at.label("meeting_starts_at"),
-                District.id.label("district_id"),
-                *names_columns(District, "district"),
-            )
-        ).where(Measure.id.in_(page_ids))
+                SearchTerm.measure_id,
+                SearchTerm.district_id,
+                SearchTerm.sort_key,
+                literal(i, Integer).label("w"),
+            ).where(SearchTerm.term.in_(bindparam(f"t{i}", expanding=True)))
+            for i in range(words)
+        )
+    ).subquery("hits")
+    flags = [func.max(case((hits.c.w == i, 1), else_=0)).label(f"m{i}") for i in range(words)]
+    scored = (
+        select(hits.c.measure_id, hits.c.district_id, hits.c.sort_key, *flags)
+        .group_by(hits.c.measure_id, hits.c.district_id, hits.c.sort_key)
+        .subquery("scored")
     )
-    loaded = {
-        row["id"]: MeasureRow(
-            id=row["id"],
+    matched = sum((scored.c[f"m{i}"] for i in range(1, words)), scored.c.m0)
+    partial = case((matched == words, 0), else_=1)
+    elsewhere = case((scored.c.district_id == bindparam("district_id", type_=Integer), 0), else_=1)
+    ranked = (
+        select(
+            scored.c.measure_id,
+            scored.c.sort_key,
+            matched.label("matched"),
+            partial.label("partial"),
+            elsewhere.label("elsewhere"),
+            func.count().over().label("total"),
+            func.sum(1 - elsewhere).over().label("in_district"),
+            func.sum(1 - partial).over().label("complete"),
+        )
+        .order_by(partial, elsewhere, matched.desc(), scored.c.sort_key, scored.c.measure_id)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+        .subquery("ranked")
+    )
+    return _with_rows(ranked, words)
+
+
+def _one_term() -> Subquery:
+    """One word of one term, which a measure has at most once: the page read in the index's
+    order (term, sort key) from the district's rows and from the others', each up to the end of
+    the page, and the totals counted on the term's range of the index; nothing is grouped."""
+    term: Any = bindparam("t0", expanding=True)
+    district_id = bindparam("district_id", type_=Integer)
+    upto = bindparam("upto", type_=Integer)  # offset + limit
+    columns = (SearchTerm.measure_id, SearchTerm.district_id, SearchTerm.sort_key)
+    order = (SearchTerm.sort_key, SearchTerm.measure_id)
+    mine = select(*columns).where(SearchTerm.term.in_(term), SearchTerm.district_id == district_id)
+    others = select(*columns).where(
+        SearchTerm.term.in_(term), SearchTerm.district_id != district_id
+    )
+    head = union_all(
+        select(mine.order_by(*order).limit(upto).subquery("mine")),
+        select(others.order_by(*order).limit(upto).subquery("others")),
+    ).subquery("head")
+    elsewhere = case((head.c.district_id == district_id, 0), else_=1)
+    count = select(func.count()).select_from(SearchTerm).where(SearchTerm.term.in_(term))
+    in_district = count.where(SearchTerm.district_id == district_id)
+    return (
+        select(
+            head.c.measure_id,
+            head.c.sort_key,
+            literal(1, Integer).label("matched"),
+            literal(0, Integer).label("partial"),
+            elsewhere.label("elsewhere"),
+            count.scalar_subquery().label("total"),
+            in_district.scalar_subquery().label("in_district"),
+            count.scalar_subquery().label("complete"),
+        )
+        .order_by(elsewhere, head.c.sort_key, head.c.measure_id)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+        .subquery("ranked")
+    )
+
+
+def _with_rows(ranked: Subquery, words: int) -> Select[Any]:
+    """The page of ``ranked`` with its measures' rows, and whether each word matched anything
+    (a probe of the index each)."""
+    found_any = [
+        exists().where(SearchTerm.term.in_(bindparam(f"t{i}", expanding=True))).label(f"any{i}")
+        for i in range(words)
+    ]
+    return joined_to_district(
+        select(
+            ranked,
+            *found_any,
+            Measure.text.label("text"),
+            Measure.status.label("status"),
+            Measure.due_date.label("due_date"),
+            Measure.deadline_text.label("deadline_text"),
+            Measure.position.label("position"),
+            ProblemIssue.number.label("problem_number"),
+            ProblemIssue.title.label("problem_title"),
+            Meeting.starts_at.label("meeting_starts_at"),
+            District.id.label("district_id"),
+            *names_columns(District, "district"),
+        ).join(Measure, Measure.id == ranked.c.measure_id)
+    )
+
+
+async def _ranked(
+    session: AsyncSession,
+    words: Sequence[Sequence[str]],
+    district_id: int | None,
+    offset: int,
+    limit: int,
+    today: dt.date,
+) -> _Ranked:
+    params: dict[str, Any] = {f"t{i}": list(terms) for i, terms in enumerate(words)}
+    params.update(district_id=-1 if district_id is None else district_id, limit=limit)
+    params.update(offset=offset, upto=offset + limit)
+    grouped = len(words) > 1 or len(words[0]) > 1
+    statement = _statement(len(words), grouped)
+    found = (await session.execute(statement, params)).mappings().all()
+    ordered = sorted(
+        found,
+        key=lambda r: (r["partial"], r["elsewhere"], -r["matched"], r["sort_key"], r["measure_id"]),
+    )
+    rows = [
+        MeasureRow(
+            id=row["measure_id"],
             text=row["text"],
             status=effective_status(row["status"], row["due_date"], today),
             due_date=row["due_date"],
@@ -165,10 +243,167 @@ async def search_measures(
             district_id=row["district_id"],
             district=names_of(row, "district"),
         )
-        for row in found.mappings()
+        for row in ordered
+    ]
+    if not ordered:
+        return _Ranked([], 0, 0, 0, [False] * len(words))
+    first = ordered[0]
+    return _Ranked(
+        rows,
+        total=int(first["total"]),
+        in_district=int(first["in_district"]),
+        complete=int(first["complete"]),
+        matched=[bool(first[f"any{i}"]) for i in range(len(words))],
+    )
+
+
+# --- typos ---------------------------------------------------------------------------------------
+
+# FTS5's trigram tokenizer came with SQLite 3.34; migration 0003 made the table where it could.
+_SQLITE_TRIGRAMS = sqlite3.sqlite_version_info >= (3, 34)
+
+
+async def _candidates(session: AsyncSession, words: Sequence[str]) -> list[tuple[str, str]]:
+    """Vocabulary words (with their terms) that share a trigram with one of ``words`` and whose
+    term is in the index."""
+    grams = sorted({gram for word in words for gram in inner_trigrams(word)})
+    if not grams:
+        return []
+    query = select(SearchWord.word, SearchWord.term).where(
+        exists().where(SearchTerm.term == SearchWord.term)
+    )
+    if session.get_bind().dialect.name == "sqlite" and _SQLITE_TRIGRAMS:
+        match = " OR ".join('"{}"'.format(gram.replace('"', '""')) for gram in grams)
+        indexed = query.where(
+            SearchWord.id.in_(
+                select(text("rowid"))
+                .select_from(text("search_words_fts"))
+                .where(text("search_words_fts MATCH :match").bindparams(match=match))
+            )
+        )
+        try:
+            return [(row.word, row.term) for row in (await session.execute(indexed)).all()]
+        except OperationalError:  # no FTS5 table (built without FTS5): the same, unindexed
+            pass
+    query = query.where(
+        or_(*(SearchWord.word.like(f"%{like_escape(g)}%", escape="\\") for g in grams))
+    )
+    return [(row.word, row.term) for row in (await session.execute(query)).all()]
+
+
+def _closest(word: str, candidates: Sequence[tuple[str, str]]) -> list[tuple[float, str, str]]:
+    """(similarity, word, term) of the candidates that share a trigram with ``word``, closest
+    first (ties: alphabetical)."""
+    grams = set(inner_trigrams(word))
+    scored = {
+        (similarity(word, other), other, term)
+        for other, term in candidates
+        if other != word and grams.intersection(inner_trigrams(other))
     }
-    rows = [loaded[i] for i in page_ids if i in loaded]  # one may be gone
-    return SearchPage(terms, rows, total, in_district, page)
+    return sorted(scored, key=lambda item: (-item[0], item[1], item[2]))
+
+
+def _corrections(closest: list[tuple[float, str, str]]) -> list[tuple[str, str]]:
+    """The (word, term) pairs that stand for a mistyped word."""
+    if not closest or closest[0][0] < TYPO_SIMILARITY:
+        return []
+    floor = max(TYPO_SIMILARITY, closest[0][0] - TYPO_MARGIN)
+    chosen: dict[str, list[str]] = {}
+    for score, word, term in closest:
+        if score < floor:
+            break
+        if word in chosen or len(chosen) < TYPO_WORDS:
+            chosen.setdefault(word, []).append(term)
+    return [(word, term) for word, terms in chosen.items() for term in terms]
+
+
+def _suggestions(closest: list[list[tuple[float, str, str]]]) -> list[str]:
+    best: dict[str, float] = {}
+    for items in closest:
+        for score, word, _term in items:
+            if score >= SUGGEST_SIMILARITY:
+                best[word] = max(best.get(word, 0.0), score)
+    ordered = sorted(best.items(), key=lambda item: (-item[1], item[0]))
+    return [word for word, _score in ordered[:SUGGESTIONS]]
+
+
+# --- the search ----------------------------------------------------------------------------------
+
+
+async def search_measures(
+    session: AsyncSession,
+    query: str,
+    *,
+    district_id: int | None,
+    page: int,
+    per_page: int,
+    today: dt.date,
+) -> SearchPage:
+    """One page of the measures matching the words of ``query``, ranked as the module's
+    docstring says. A page past the end (the results shrank meanwhile) is the last page."""
+    words = query_words(query)
+    if any(not GENERIC_TERMS.issuperset(w.terms) for w in words):
+        # «Алмалинский район», «управление образования»: the generic word, left out of the
+        # names' terms, would make every match a partial one
+        words = [w for w in words if not GENERIC_TERMS.issuperset(w.terms)]
+    looked_up = [w.word for w in words]
+    if not words:
+        return SearchPage(looked_up, [], 0, 0, 0, district_id=district_id)
+    terms: list[list[str]] = [list(w.terms) for w in words]
+
+    async def page_of(wanted: int) -> tuple[_Ranked, int]:
+        found = await _ranked(session, terms, district_id, wanted * per_page, per_page, today)
+        if found.rows or wanted == 0:
+            return found, wanted
+        first = await _ranked(session, terms, district_id, 0, per_page, today)
+        last = max(first.total - 1, 0) // per_page
+        if last == 0:
+            return first, 0
+        return await _ranked(session, terms, district_id, last * per_page, per_page, today), last
+
+    found, page = await page_of(max(page, 0))
+    corrections: list[str] = []
+    suggestions: list[str] = []
+    missing = [i for i, matched in enumerate(found.matched) if not matched]
+    if missing:
+        corrections, suggestions = await _correct(session, words, missing, terms)
+        if corrections:
+            found, page = await page_of(page)
+    if found.total:
+        suggestions = []
+    return SearchPage(
+        looked_up,
+        found.rows,
+        found.total,
+        found.in_district,
+        page,
+        complete=found.complete,
+        district_id=district_id,
+        corrections=corrections,
+        suggestions=suggestions,
+    )
+
+
+async def _correct(
+    session: AsyncSession, words: Sequence[QueryWord], missing: list[int], terms: list[list[str]]
+) -> tuple[list[str], list[str]]:
+    """Add the terms of the closest vocabulary words to each word in ``missing`` (in place);
+    returns the words used, and the suggestions for a search that still finds nothing."""
+    candidates = await _candidates(session, [words[i].word for i in missing])
+    corrections: list[str] = []
+    closest = []
+    for i in missing:
+        near = _closest(words[i].word, candidates)
+        closest.append(near)
+        for word, term in _corrections(near):
+            if term not in terms[i]:
+                terms[i].append(term)
+            if word not in corrections:
+                corrections.append(word)
+    return corrections, _suggestions(closest)
+
+
+# --- popular measures (an empty inline query) ----------------------------------------------------
 
 
 def _row(

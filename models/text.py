@@ -1,8 +1,9 @@
 """Text rules: folding for search, and the one check of what people type into forms.
 
-SQLite's ``lower()`` folds only ASCII, so search never relies on the database to fold case:
-``fold()`` is applied in Python to the stored ``search_text`` columns and to the query words,
-and the database compares already-folded strings with ``LIKE``.
+SQLite's ``lower()`` folds only ASCII, so nothing relies on the database to fold case:
+``fold()`` is applied in Python to the texts the search index is made of (``models/terms.py``)
+and to the query's words, to the codes matched when a plan is imported, and to a question's
+text before it is compared with others.
 
 Every free-text answer of a form (a question, a comment, a reason, an announcement, a meeting's
 place…) goes through :func:`check_text` with its field's :class:`TextRule`; ``bot.forms`` turns
@@ -25,11 +26,6 @@ def fold(text: str) -> str:
     text = unicodedata.normalize("NFC", text).casefold().replace("ё", "е")
     text = _PUNCT.sub(" ", text)
     return _SPACES.sub(" ", text).strip()
-
-
-def search_terms(query: str, *, limit: int = 6) -> list[str]:
-    """Split a user's query into folded words worth searching for (at least 2 letters)."""
-    return [w for w in fold(query).split(" ") if len(w) >= 2][:limit]
 
 
 def like_escape(term: str) -> str:

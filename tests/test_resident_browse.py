@@ -41,7 +41,6 @@ from models.entities import (
 )
 from models.measures import record_change
 from models.reference import DATA_DIR
-from models.text import fold
 from tests.conftest import onboard
 from tests.harness import BotClient, alerts, last_message, messages
 
@@ -87,7 +86,6 @@ async def make_meeting(
     for p in range(problems):
         title = f"Проблема номер {p + 1}"
         problem = ProblemIssue(meeting_id=meeting.id, number=p + 1, title=title)
-        problem.search_text = fold(title)
         session.add(problem)
         await session.flush()
         for i in range(per_problem):
@@ -101,7 +99,6 @@ async def make_meeting(
                 text=body,
                 deadline_text="4 квартал 2022 года",
                 due_date=dt.date(2022, 12, 31),
-                search_text=fold(f"{title} {body}"),
             )
             session.add(measure)
             await session.flush()

@@ -10,6 +10,7 @@ gettext locale, dates from Babel in ``locale`` (Asia/Almaty). Every view keeps w
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -562,12 +563,23 @@ def search_view(result: SearchPage, query: str, locale: str, has_district: bool)
     ]
     if has_district:
         lines.append(_("{n} of them in your district.").format(n=result.in_district))
+    if result.corrections:
+        lines.append(
+            _("Also searched for similar words: {words}.").format(
+                words=", ".join(f"<i>{html.quote(w)}</i>" for w in result.corrections)
+            )
+        )
     builder = Keyboard()
     header = None
+    partial = False
     for index, row in enumerate(result.rows):
         number = result.page * SEARCH_PER_PAGE + index + 1
+        if number > result.complete and not partial:  # past those matching every word
+            partial = True
+            lines += ["", _("<b>Matching only some of the words</b>")]
+            header = None
         if has_district:
-            mine = number <= result.in_district
+            mine = row.district_id == result.district_id
             wanted = _("<b>In your district</b>") if mine else _("<b>Elsewhere in the city</b>")
             if wanted != header:
                 header = wanted
@@ -590,18 +602,25 @@ def search_view(result: SearchPage, query: str, locale: str, has_district: bool)
     return _fit(lines), builder.as_markup()
 
 
-def no_results_view(query: str, terms: list[str]) -> View:
+def no_results_view(query: str, suggestions: Sequence[str] = ()) -> View:
     lines = [
         _("🔎 Nothing found for «{query}».").format(query=html.quote(truncate(query, 100))),
         "",
+    ]
+    if suggestions:
+        lines += [
+            _("Did you mean: {words}?").format(
+                words=", ".join(f"<code>{html.quote(w)}</code>" for w in suggestions)
+            ),
+            "",
+        ]
+    lines.append(
         _(
             "Try one word: a street (<i>Байтурсынова</i>), a place (<i>Сайран</i>), an object "
             "(<i>школа</i>, <i>поликлиника</i>, <i>сквер</i>) or a department (<i>УЭиВ</i>). "
             "Commitments are published in the language of the action plan, usually Russian."
-        ),
-    ]
-    if len(terms) > 1:
-        lines.append(_("Every word must match, so fewer words find more."))
+        )
+    )
     builder = Keyboard()
     builder.button(text=_("📋 Browse by district"), callback_data=DistrictsCb())
     builder.button(text=_("🏙 City overview"), callback_data=OverviewCb())

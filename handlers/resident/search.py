@@ -46,7 +46,7 @@ async def _search(
         today=local_today(),
     )
     if not result.total:
-        return 0, no_results_view(query_text, result.terms)
+        return 0, no_results_view(query_text, result.suggestions)
     view = search_view(result, query_text, current_locale(), user.district_id is not None)
     return result.page, view
 
