@@ -26,8 +26,16 @@ A generic word of department and district names («район», «управл�
 in those names' terms, :data:`models.search_index.GENERIC_TERMS`) is dropped from a query that
 has other words, so «Алмалинский район» matches the district's measures in full.
 
-Cost: one statement finds, ranks and counts the matches and reads the page's rows; a typo costs
-one statement for the candidates and one more search.
+At most ``RESULTS`` (100) measures are counted and ranked: beyond, the search says «more than
+100», and the closest come first. That keeps a search's cost bounded by what it shows rather
+than by how common its words are («ремонт» matches thousands of measures over five years).
+
+Cost: a one-word search is one statement, which finds, counts (up to ``RESULTS + 1``) and reads
+the page's rows. With several words, one statement first counts each word's postings on the
+index, so that the rarest word drives: its postings are read in ranking order and each is
+probed for the others, until the page is full. Measures matching only some of the words are
+grouped and ranked in one more statement, and only when the page reaches past those matching
+every word. A typo costs one statement for the candidates and one more search.
 """
 
 from __future__ import annotations
@@ -51,10 +59,12 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
     union_all,
 )
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from models.commitments import MeasureRow, joined_to_district, names_columns, names_of
 from models.entities import (
@@ -76,6 +86,7 @@ TYPO_MARGIN = 0.05
 TYPO_WORDS = 3
 SUGGEST_SIMILARITY = 0.2
 SUGGESTIONS = 3
+RESULTS = 100  # a search ranks and counts at most this many measures ("more than 100")
 
 
 @dataclass
@@ -86,6 +97,8 @@ class SearchPage:
     in_district: int
     page: int
     complete: int = 0  # how many of ``total`` match every word (they come first)
+    more: bool = False  # more than ``total`` (= RESULTS) matched: only the first are ranked
+    more_in_district: bool = False  # likewise in the district
     district_id: int | None = None  # the district that came first
     corrections: list[str] = field(default_factory=list)  # words used for typos
     suggestions: list[str] = field(default_factory=list)  # when nothing was found
@@ -93,7 +106,7 @@ class SearchPage:
 
 @dataclass
 class _Ranked:
-    """What the search statement found: the page's rows in order and the totals."""
+    """What the search found: the page's rows in order and the (capped) totals."""
 
     rows: list[MeasureRow]
     total: int
@@ -102,101 +115,121 @@ class _Ranked:
     matched: list[bool]  # per query word: did it match anything
 
 
+def _has(column: Any, word: int) -> Any:
+    return column.in_(bindparam(f"t{word}", expanding=True))
+
+
+def _probed(words: int, driver: Any) -> list[Any]:
+    """The other words' terms present on the driver's measure (a probe of the index each)."""
+    probes = []
+    for word in range(1, words):
+        other = aliased(SearchTerm)
+        probes.append(exists().where(other.measure_id == driver.measure_id, _has(other.term, word)))
+    return probes
+
+
+def _complete(words: int, mine: bool) -> Select[int, int]:
+    """Measures matching every word, in the district or elsewhere, in ranking order, up to
+    ``upto``: the postings of word 0 (the rarest: the caller puts it first) read in the index's
+    order, each probed for the other words."""
+    here = SearchTerm.district_id == bindparam("district_id", type_=Integer)
+    return (
+        select(SearchTerm.measure_id, SearchTerm.sort_key)
+        .where(_has(SearchTerm.term, 0), here if mine else ~here, *_probed(words, SearchTerm))
+        .distinct()
+        .order_by(SearchTerm.sort_key, SearchTerm.measure_id)
+        .limit(bindparam("upto", type_=Integer))
+    )
+
+
+def _counted(statement: Any) -> Any:
+    """How many rows ``statement`` gives, counting no further than ``RESULTS + 1``."""
+    capped = statement.limit(bindparam("cap", type_=Integer)).subquery()
+    return select(func.count()).select_from(capped).scalar_subquery()
+
+
 @functools.cache
-def _statement(words: int, grouped: bool = True) -> Select[Any]:
-    """The search of ``words`` query words, built once: the terms of word ``i`` are bound as
-    ``t<i>``; ``district_id``, ``limit`` and ``offset`` too. Not ``grouped``: one word of one
-    term (:func:`_one_term`)."""
-    if not grouped:
-        return _with_rows(_one_term(), 1)
+def _statement(words: int) -> Select[Any]:
+    """The page of the measures matching every one of ``words`` query words (the terms of word
+    ``i`` bound as ``t<i>``), the district's first, with the capped totals; built once per
+    number of words."""
+    every = [SearchTerm.term.in_(bindparam(f"t{i}", expanding=True)) for i in range(words)]
+    anyword = or_(*every) if words > 1 else every[0]
+    here = SearchTerm.district_id == bindparam("district_id", type_=Integer)
+    matching = select(SearchTerm.measure_id).where(anyword).distinct()
+    counts = select(
+        _counted(matching).label("total"),
+        _counted(matching.where(here)).label("in_district"),
+        _counted(
+            select(SearchTerm.measure_id)
+            .where(_has(SearchTerm.term, 0), *_probed(words, SearchTerm))
+            .distinct()
+        ).label("complete"),
+    ).subquery("counts")
+    mine, others = _complete(words, True).subquery(), _complete(words, False).subquery()
+    page = union_all(
+        select(literal(0, Integer).label("segment"), mine.c.measure_id, mine.c.sort_key),
+        select(literal(1, Integer).label("segment"), others.c.measure_id, others.c.sort_key),
+    ).subquery("page")
+    rows = _with_rows(page).subquery("rows")
+    # one row with the counts even when nothing matches every word
+    return select(counts, rows).select_from(counts).outerjoin(rows, true())
+
+
+def _partial(words: int, mine: bool) -> Select[Any]:
+    """Measures matching some but not all of the words, in the district or elsewhere: more
+    words matched first, then ranking order, up to ``upto``."""
+    here = SearchTerm.district_id == bindparam("district_id", type_=Integer)
     hits = union_all(
         *(
             select(
-                SearchTerm.measure_id,
-                SearchTerm.district_id,
-                SearchTerm.sort_key,
-                literal(i, Integer).label("w"),
-            ).where(SearchTerm.term.in_(bindparam(f"t{i}", expanding=True)))
+                SearchTerm.measure_id, SearchTerm.sort_key, literal(i, Integer).label("w")
+            ).where(_has(SearchTerm.term, i), here if mine else ~here)
             for i in range(words)
         )
     ).subquery("hits")
-    flags = [func.max(case((hits.c.w == i, 1), else_=0)).label(f"m{i}") for i in range(words)]
-    scored = (
-        select(hits.c.measure_id, hits.c.district_id, hits.c.sort_key, *flags)
-        .group_by(hits.c.measure_id, hits.c.district_id, hits.c.sort_key)
-        .subquery("scored")
-    )
-    matched = sum((scored.c[f"m{i}"] for i in range(1, words)), scored.c.m0)
-    partial = case((matched == words, 0), else_=1)
-    elsewhere = case((scored.c.district_id == bindparam("district_id", type_=Integer), 0), else_=1)
-    ranked = (
-        select(
-            scored.c.measure_id,
-            scored.c.sort_key,
-            matched.label("matched"),
-            partial.label("partial"),
-            elsewhere.label("elsewhere"),
-            func.count().over().label("total"),
-            func.sum(1 - elsewhere).over().label("in_district"),
-            func.sum(1 - partial).over().label("complete"),
-        )
-        .order_by(partial, elsewhere, matched.desc(), scored.c.sort_key, scored.c.measure_id)
-        .limit(bindparam("limit", type_=Integer))
-        .offset(bindparam("offset", type_=Integer))
-        .subquery("ranked")
-    )
-    return _with_rows(ranked, words)
-
-
-def _one_term() -> Subquery:
-    """One word of one term, which a measure has at most once: the page read in the index's
-    order (term, sort key) from the district's rows and from the others', each up to the end of
-    the page, and the totals counted on the term's range of the index; nothing is grouped."""
-    term: Any = bindparam("t0", expanding=True)
-    district_id = bindparam("district_id", type_=Integer)
-    upto = bindparam("upto", type_=Integer)  # offset + limit
-    columns = (SearchTerm.measure_id, SearchTerm.district_id, SearchTerm.sort_key)
-    order = (SearchTerm.sort_key, SearchTerm.measure_id)
-    mine = select(*columns).where(SearchTerm.term.in_(term), SearchTerm.district_id == district_id)
-    others = select(*columns).where(
-        SearchTerm.term.in_(term), SearchTerm.district_id != district_id
-    )
-    head = union_all(
-        select(mine.order_by(*order).limit(upto).subquery("mine")),
-        select(others.order_by(*order).limit(upto).subquery("others")),
-    ).subquery("head")
-    elsewhere = case((head.c.district_id == district_id, 0), else_=1)
-    count = select(func.count()).select_from(SearchTerm).where(SearchTerm.term.in_(term))
-    in_district = count.where(SearchTerm.district_id == district_id)
+    matched = func.count(hits.c.w.distinct())
     return (
         select(
-            head.c.measure_id,
-            head.c.sort_key,
-            literal(1, Integer).label("matched"),
-            literal(0, Integer).label("partial"),
-            elsewhere.label("elsewhere"),
-            count.scalar_subquery().label("total"),
-            in_district.scalar_subquery().label("in_district"),
-            count.scalar_subquery().label("complete"),
+            literal(2 if mine else 3, Integer).label("segment"),
+            hits.c.measure_id,
+            hits.c.sort_key,
+            matched.label("matched"),
         )
-        .order_by(elsewhere, head.c.sort_key, head.c.measure_id)
-        .limit(bindparam("limit", type_=Integer))
-        .offset(bindparam("offset", type_=Integer))
-        .subquery("ranked")
+        .group_by(hits.c.measure_id, hits.c.sort_key)
+        .having(matched < words)
+        .order_by(matched.desc(), hits.c.sort_key, hits.c.measure_id)
+        .limit(bindparam("upto", type_=Integer))
     )
 
 
-def _with_rows(ranked: Subquery, words: int) -> Select[Any]:
-    """The page of ``ranked`` with its measures' rows, and whether each word matched anything
-    (a probe of the index each)."""
-    found_any = [
-        exists().where(SearchTerm.term.in_(bindparam(f"t{i}", expanding=True))).label(f"any{i}")
-        for i in range(words)
-    ]
+@functools.cache
+def _partial_statement(words: int) -> Select[Any]:
+    mine, others = _partial(words, True).subquery(), _partial(words, False).subquery()
+    page = union_all(select(mine), select(others)).subquery("page")
+    return _with_rows(page)
+
+
+@functools.cache
+def _sizes_statement(words: int) -> Select[Any]:
+    """How many postings each word has (counted on the index alone)."""
+    return select(
+        *(
+            select(func.count())
+            .select_from(SearchTerm)
+            .where(_has(SearchTerm.term, i))
+            .scalar_subquery()
+            .label(f"n{i}")
+            for i in range(words)
+        )
+    )
+
+
+def _with_rows(page: Subquery) -> Select[Any]:
+    """The page's measures with what a result line shows."""
     return joined_to_district(
         select(
-            ranked,
-            *found_any,
+            page,
             Measure.text.label("text"),
             Measure.status.label("status"),
             Measure.due_date.label("due_date"),
@@ -207,7 +240,23 @@ def _with_rows(ranked: Subquery, words: int) -> Select[Any]:
             Meeting.starts_at.label("meeting_starts_at"),
             District.id.label("district_id"),
             *names_columns(District, "district"),
-        ).join(Measure, Measure.id == ranked.c.measure_id)
+        ).join(Measure, Measure.id == page.c.measure_id)
+    )
+
+
+def _found_row(found: Any, today: dt.date) -> MeasureRow:
+    return MeasureRow(
+        id=found["measure_id"],
+        text=found["text"],
+        status=effective_status(found["status"], found["due_date"], today),
+        due_date=found["due_date"],
+        deadline_text=found["deadline_text"],
+        position=found["position"],
+        problem_number=found["problem_number"],
+        problem_title=found["problem_title"],
+        meeting_starts_at=found["meeting_starts_at"],
+        district_id=found["district_id"],
+        district=names_of(found, "district"),
     )
 
 
@@ -219,42 +268,37 @@ async def _ranked(
     limit: int,
     today: dt.date,
 ) -> _Ranked:
-    params: dict[str, Any] = {f"t{i}": list(terms) for i, terms in enumerate(words)}
-    params.update(district_id=-1 if district_id is None else district_id, limit=limit)
-    params.update(offset=offset, upto=offset + limit)
-    grouped = len(words) > 1 or len(words[0]) > 1
-    statement = _statement(len(words), grouped)
-    found = (await session.execute(statement, params)).mappings().all()
-    ordered = sorted(
-        found,
-        key=lambda r: (r["partial"], r["elsewhere"], -r["matched"], r["sort_key"], r["measure_id"]),
+    """The page at ``offset`` of the ranked matches. Measures matching every word come first
+    (read in ranking order, so only as many as the page needs); those matching only some are
+    ranked only when the page reaches past them."""
+    params: dict[str, Any] = {"district_id": -1 if district_id is None else district_id}
+    params.update(upto=min(offset + limit, RESULTS), cap=RESULTS + 1)
+    matched = [True] * len(words)
+    if len(words) > 1:  # the rarest word drives the search; a word matching nothing, none
+        sizes = (await session.execute(_sizes_statement(len(words)), _terms(words))).one()
+        matched = [bool(n) for n in sizes]
+        words = sorted(words, key=lambda terms: sizes[list(words).index(terms)])
+    found = (await session.execute(_statement(len(words)), params | _terms(words))).mappings()
+    head = found.all()
+    total, in_district, complete = (int(head[0][k]) for k in ("total", "in_district", "complete"))
+    if len(words) == 1:
+        matched = [total > 0]
+    rows = sorted(
+        (r for r in head if r["measure_id"] is not None),
+        key=lambda r: (r["segment"], r["sort_key"], r["measure_id"]),
     )
-    rows = [
-        MeasureRow(
-            id=row["measure_id"],
-            text=row["text"],
-            status=effective_status(row["status"], row["due_date"], today),
-            due_date=row["due_date"],
-            deadline_text=row["deadline_text"],
-            position=row["position"],
-            problem_number=row["problem_number"],
-            problem_title=row["problem_title"],
-            meeting_starts_at=row["meeting_starts_at"],
-            district_id=row["district_id"],
-            district=names_of(row, "district"),
+    if len(rows) < params["upto"] and total > complete:  # the page reaches the partial ones
+        more = await session.execute(_partial_statement(len(words)), params | _terms(words))
+        rows += sorted(
+            more.mappings(),
+            key=lambda r: (r["segment"], -r["matched"], r["sort_key"], r["measure_id"]),
         )
-        for row in ordered
-    ]
-    if not ordered:
-        return _Ranked([], 0, 0, 0, [False] * len(words))
-    first = ordered[0]
-    return _Ranked(
-        rows,
-        total=int(first["total"]),
-        in_district=int(first["in_district"]),
-        complete=int(first["complete"]),
-        matched=[bool(first[f"any{i}"]) for i in range(len(words))],
-    )
+    page = [_found_row(r, today) for r in rows[offset : offset + limit]]
+    return _Ranked(page, total, in_district, complete, matched)
+
+
+def _terms(words: Sequence[Sequence[str]]) -> dict[str, list[str]]:
+    return {f"t{i}": list(terms) for i, terms in enumerate(words)}
 
 
 # --- typos ---------------------------------------------------------------------------------------
@@ -356,7 +400,7 @@ async def search_measures(
         if found.rows or wanted == 0:
             return found, wanted
         first = await _ranked(session, terms, district_id, 0, per_page, today)
-        last = max(first.total - 1, 0) // per_page
+        last = max(min(first.total, RESULTS) - 1, 0) // per_page
         if last == 0:
             return first, 0
         return await _ranked(session, terms, district_id, last * per_page, per_page, today), last
@@ -374,10 +418,12 @@ async def search_measures(
     return SearchPage(
         looked_up,
         found.rows,
-        found.total,
-        found.in_district,
+        min(found.total, RESULTS),
+        min(found.in_district, RESULTS),
         page,
-        complete=found.complete,
+        complete=min(found.complete, RESULTS),
+        more=found.total > RESULTS,
+        more_in_district=found.in_district > RESULTS,
         district_id=district_id,
         corrections=corrections,
         suggestions=suggestions,

@@ -166,3 +166,29 @@ async def test_kazakh_letters_fold_on_both_databases(session: AsyncSession) -> N
             session, query, district_id=None, page=0, per_page=6, today=today
         )
         assert result.total == 2, query
+
+
+async def test_a_search_counts_and_ranks_at_most_a_hundred(
+    client: BotClient, session: AsyncSession, engine: AsyncEngine
+) -> None:
+    """Beyond RESULTS matches the count is «more than 100», the closest come first, and the
+    pages end at the hundredth; the page is found without ranking every match."""
+    await make_meeting(session, district="almaly", measures=105, text="Сайран: участок {n}")
+    await make_meeting(session, measures=3, text="Сайран и парк {n}")
+    await onboard(client, "en")  # district Almaly
+    page1 = last_message(await client.send("сайран участок"))
+    assert "found more than 100 commitments" in page1.text
+    assert "More than 100 of them in your district." in page1.text
+    assert "add a word to narrow the search" in page1.text
+    assert "1/17" in page1.buttons  # 100 results, 6 a page
+    result = await search_measures(
+        session, "сайран участок", district_id=None, page=99, per_page=5, today=dt.date(2023, 1, 1)
+    )
+    assert (result.total, result.more, result.page) == (100, True, 19)  # the last page shown
+    assert len(result.rows) == 5
+    with count_statements(engine) as statements:
+        exact = await search_measures(
+            session, "парк", district_id=None, page=0, per_page=5, today=dt.date(2023, 1, 1)
+        )
+    assert (exact.total, exact.more) == (3, False)
+    assert len(statements) == 1

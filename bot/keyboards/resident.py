@@ -553,16 +553,22 @@ def history_view(history: HistoryPage, locale: str, nav: CardNav) -> View:
 
 def search_view(result: SearchPage, query: str, locale: str, has_district: bool) -> View:
     shown_query = html.quote(truncate(query, 100))
-    lines = [
-        _("🔎 «{query}»: {found}").format(
-            query=shown_query,
-            found=_("found {n} commitment", "found {n} commitments", result.total).format(
-                n=result.total
-            ),
-        )
-    ]
+    n = result.total
+    found = (
+        _("found more than {n} commitment", "found more than {n} commitments", n)
+        if result.more
+        else _("found {n} commitment", "found {n} commitments", n)
+    )
+    lines = [_("🔎 «{query}»: {found}").format(query=shown_query, found=found.format(n=n))]
     if has_district:
-        lines.append(_("{n} of them in your district.").format(n=result.in_district))
+        mine = (
+            _("More than {n} of them in your district.")
+            if result.more_in_district
+            else _("{n} of them in your district.")
+        )
+        lines.append(mine.format(n=result.in_district))
+    if result.more:
+        lines.append(_("The closest come first; add a word to narrow the search."))
     if result.corrections:
         lines.append(
             _("Also searched for similar words: {words}.").format(
