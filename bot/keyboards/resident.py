@@ -561,12 +561,12 @@ def search_view(result: SearchPage, query: str, locale: str, has_district: bool)
     )
     lines = [_("🔎 «{query}»: {found}").format(query=shown_query, found=found.format(n=n))]
     if has_district:
-        mine = (
+        in_district = (
             _("More than {n} of them in your district.")
             if result.more_in_district
             else _("{n} of them in your district.")
         )
-        lines.append(mine.format(n=result.in_district))
+        lines.append(in_district.format(n=result.in_district))
     if result.more:
         lines.append(_("The closest come first; add a word to narrow the search."))
     if result.corrections:
