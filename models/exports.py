@@ -115,7 +115,7 @@ async def question_table(
         refs = await session.execute(
             select(Question.id, Question.ref).where(Question.id.in_(merged_ids))
         )
-        merged_refs = {row[0]: row[1] for row in refs.all()}
+        merged_refs = {row.id: row.ref for row in refs.all()}
     rows: list[list[Any]] = []
     for q in questions:
         meeting = meetings.get(q.meeting_id) if q.meeting_id is not None else None

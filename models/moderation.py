@@ -68,12 +68,12 @@ async def queue_counts(session: AsyncSession) -> QueueCounts:
     row = (
         await session.execute(
             select(
-                func.count(case((Question.status == QuestionStatus.SUBMITTED, 1))),
-                func.count(case((returned, 1))),
+                func.count(case((Question.status == QuestionStatus.SUBMITTED, 1))).label("new"),
+                func.count(case((returned, 1))).label("returned"),
             ).where(_in_queue())  # type: ignore[arg-type]
         )
     ).one()
-    return QueueCounts(new=int(row[0]), returned=int(row[1]))
+    return QueueCounts(new=int(row.new), returned=int(row.returned))
 
 
 async def queue_page(session: AsyncSession, page: int, per_page: int) -> list[Question]:

@@ -250,7 +250,7 @@ async def build_report(
                     MeasureDepartment.measure_id.in_(ids[chunk : chunk + 500])
                 )
             )
-            links.extend((row[0], row[1]) for row in rows.all())
+            links.extend((row.measure_id, row.department_id) for row in rows.all())
     department_ids = {d for _m, d in links} | {
         q.department_id for q in questions if q.department_id is not None
     }
