@@ -190,6 +190,17 @@ class Meeting(Base):
     )
 
 
+# The outcome figures published after a meeting, in the report's order (columns of ``Meeting``).
+OUTCOME_FIELDS = (
+    "participants",
+    "speakers",
+    "questions_raised",
+    "answered_at_meeting",
+    "questions_done",
+    "questions_in_work",
+)
+
+
 class MeetingCategoryCount(Base):
     """The published classification of a meeting's questions (the report's «жилищные отношения
     – 8 (10,8%), …»): how many of the questions raised fell in each category. When a meeting has

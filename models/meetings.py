@@ -18,14 +18,6 @@ from models.text import truncate
 from models.translation import N_
 from scheduler.queue import enqueue
 
-OUTCOME_FIELDS = (
-    "participants",
-    "speakers",
-    "questions_raised",
-    "answered_at_meeting",
-    "questions_done",
-    "questions_in_work",
-)
 MAX_OUTCOME_VALUE = 1_000_000
 
 
