@@ -154,7 +154,11 @@ def meeting_report(report: MeetingReport, translator: Translator, locale: str) -
         add(Paragraph(_("Akim: {akim}").format(akim=meeting.akim)))
     _outcome(doc, report, _, locale)
     if meeting.moderator:
-        add(Paragraph(_("Moderator of the meeting: {moderator}").format(moderator=meeting.moderator)))
+        add(
+            Paragraph(
+                _("Moderator of the meeting: {moderator}").format(moderator=meeting.moderator)
+            )
+        )
     if report.classified:
         add(
             Paragraph(
@@ -358,10 +362,7 @@ def progress_report(report: MeetingReport, translator: Translator, locale: str) 
             Table(
                 headers=[_("No."), *columns],
                 widths=[4, 40, 10, 10, 12, 7, 17],
-                rows=[
-                    [Cell(str(m.position)), *_progress_row(m, _, locale)]
-                    for m in report.spoken
-                ],
+                rows=[[Cell(str(m.position)), *_progress_row(m, _, locale)] for m in report.spoken],
             )
         )
     add(Paragraph(_("Summary by responsible department"), bold=True, heading=True))

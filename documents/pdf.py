@@ -4,6 +4,7 @@ Kazakh letters print on any machine without system fonts or libraries."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fpdf import FPDF, FontFace
@@ -15,6 +16,8 @@ FAMILY = "DejaVuSerif"
 SIZE = 11
 TABLE_SIZE = 9
 MARGIN = 15  # mm
+# fpdf2 subsets the embedded fonts with fontTools, which logs every step at INFO.
+logging.getLogger("fontTools.subset").setLevel(logging.WARNING)
 
 
 class _Pdf(FPDF):

@@ -19,17 +19,18 @@ from documents.content import Document, Paragraph, Table
 FONT = "Times New Roman"  # carries the Kazakh letters on every system Word runs on
 SIZE = Pt(12)
 TABLE_SIZE = Pt(10)
+MARGIN = Cm(2)
 
 
 def to_docx(document: Document) -> bytes:
     word = new_docx()
     section = word.sections[0]
-    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    width, height = Cm(21), Cm(29.7)  # A4
     if document.landscape:
         section.orientation = WD_ORIENT.LANDSCAPE
-        section.page_width, section.page_height = section.page_height, section.page_width
-    for side in ("left_margin", "right_margin"):
-        setattr(section, side, Cm(2))
+        width, height = height, width
+    section.page_width, section.page_height = width, height
+    section.left_margin = section.right_margin = MARGIN
     section.top_margin = section.bottom_margin = Cm(1.5)
     style = word.styles["Normal"]
     style.font.name = FONT
@@ -42,7 +43,7 @@ def to_docx(document: Document) -> bytes:
         run = paragraph.add_run(text)
         run.bold = True
         run.font.size = size
-    usable = section.page_width - section.left_margin - section.right_margin
+    usable = width - 2 * MARGIN
     for block in document.blocks:
         if isinstance(block, Paragraph):
             paragraph = word.add_paragraph()
@@ -86,7 +87,9 @@ def _add_table(table: DocxTable, block: Table, usable: int) -> None:
             cell_.width = widths[index]
 
 
-def _fill(paragraph: WordParagraph, text: str, *, bold: bool = False, centred: bool = False) -> None:
+def _fill(
+    paragraph: WordParagraph, text: str, *, bold: bool = False, centred: bool = False
+) -> None:
     if centred:
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
     paragraph.paragraph_format.space_after = Pt(0)

@@ -210,7 +210,10 @@ def _report_measure(
     if shown:
         last = shown[-1]
         latest = LatestUpdate(
-            last.created_at.astimezone(tz).date(), last.kind, last.status, last.progress,
+            last.created_at.astimezone(tz).date(),
+            last.kind,
+            last.status,
+            last.progress,
             last.comment,
         )
     return ReportMeasure(

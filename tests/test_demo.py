@@ -162,6 +162,9 @@ async def test_demo_loads_the_promises_stated_at_the_meeting_as_their_own_group(
         assert measure.text.startswith(start)
         assert (measure.deadline_text, measure.due_date) == (deadline, due)
     links = select(func.count()).select_from(MeasureDepartment)
-    assert await session.scalar(links.where(MeasureDepartment.measure_id.in_(
-        [m.id for _n, m in spoken]
-    ))) == 0  # the report names no responsible department for them
+    assert (
+        await session.scalar(
+            links.where(MeasureDepartment.measure_id.in_([m.id for _n, m in spoken]))
+        )
+        == 0
+    )  # the report names no responsible department for them

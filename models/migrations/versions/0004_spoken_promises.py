@@ -61,7 +61,9 @@ def upgrade() -> None:
             name=op.f("fk_meeting_category_counts_meeting_id_meetings"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("meeting_id", "category_id", name=op.f("pk_meeting_category_counts")),
+        sa.PrimaryKeyConstraint(
+            "meeting_id", "category_id", name=op.f("pk_meeting_category_counts")
+        ),
     )
 
 
