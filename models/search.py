@@ -143,6 +143,7 @@ async def search_measures(
                 Measure.due_date.label("due_date"),
                 Measure.deadline_text.label("deadline_text"),
                 Measure.position.label("position"),
+                Measure.source.label("source"),
                 ProblemIssue.number.label("problem_number"),
                 ProblemIssue.title.label("problem_title"),
                 Meeting.starts_at.label("meeting_starts_at"),
@@ -164,6 +165,7 @@ async def search_measures(
             meeting_starts_at=row["meeting_starts_at"],
             district_id=row["district_id"],
             district=names_of(row, "district"),
+            source=row["source"],
         )
         for row in found.mappings()
     }
