@@ -24,7 +24,9 @@ async def _found(session: AsyncSession, query: str) -> list[str]:
 async def test_index_follows_inserts_updates_and_deletes(session: AsyncSession, demo: int) -> None:
     assert any("Сайран" in t for t in await _found(session, "сайран"))
     measure = (
-        await session.execute(select(Measure).where(Measure.text.like("%Сайран%")))
+        await session.execute(
+            select(Measure).where(Measure.text.like("%дна водохранилища «Сайран»%"))
+        )
     ).scalar_one()
     measure.search_text = fold("Озеро Сайран: очистка дна и новый пляж")
     await session.commit()
