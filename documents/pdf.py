@@ -65,7 +65,7 @@ def _paragraph(pdf: FPDF, block: Paragraph) -> None:
         0,
         5.5,
         block.text,
-        align="C" if block.centred else "J",
+        align="C" if block.centred else ("L" if "://" in block.text else "J"),
         new_x="LMARGIN",
         new_y="NEXT",
     )

@@ -49,8 +49,11 @@ def to_docx(document: Document) -> bytes:
             paragraph = word.add_paragraph()
             if block.centred:
                 paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            else:
-                paragraph.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+            else:  # a link would be stretched across the line
+                link = "://" in block.text
+                paragraph.alignment = (
+                    WD_ALIGN_PARAGRAPH.LEFT if link else WD_ALIGN_PARAGRAPH.JUSTIFY
+                )
                 paragraph.paragraph_format.first_line_indent = Cm(1.25)
             if block.heading:
                 paragraph.paragraph_format.keep_with_next = True
