@@ -142,27 +142,20 @@ async def category_figures(
     categories = list(
         (await session.execute(select(Category).order_by(Category.order, Category.id))).scalars()
     )
-    published = dict(
-        (
-            await session.execute(
-                select(MeetingCategoryCount.category_id, MeetingCategoryCount.count).where(
-                    MeetingCategoryCount.meeting_id == meeting_id
-                )
-            )
+    rows = await session.execute(
+        select(MeetingCategoryCount.category_id, MeetingCategoryCount.count).where(
+            MeetingCategoryCount.meeting_id == meeting_id
         )
-        .tuples()
-        .all()
     )
-    counts: dict[int, int] = {}
-    if published:
-        counts = {int(k): int(v) for k, v in published.items()}
-    else:
-        rows = await session.execute(
+    published = {int(category_id): int(count) for category_id, count in rows.all()}
+    counts: dict[int, int] = dict(published)
+    if not published:
+        questions = await session.execute(
             select(Question.category_id).where(
                 Question.meeting_id == meeting_id, Question.status.in_(CLASSIFIED_STATUSES)
             )
         )
-        for category_id in rows.scalars():
+        for category_id in questions.scalars():
             counts[category_id] = counts.get(category_id, 0) + 1
     total = sum(counts.values())
     figures = [
@@ -264,7 +257,7 @@ async def build_meeting_report(
     ).first()
     if found is None:
         return None
-    meeting, district = found.tuple()
+    meeting, district = found
     figures, classified, published = await category_figures(session, meeting_id)
     rows = (
         await session.execute(
@@ -284,7 +277,7 @@ async def build_meeting_report(
             .where(MeasureDepartment.measure_id.in_(measure_ids))
             .order_by(MeasureDepartment.position, Department.id)
         )
-        for measure_id, department in links.tuples():
+        for measure_id, department in links.all():
             departments[measure_id].append(department)
         history = await session.execute(
             select(MeasureUpdate)
