@@ -16,7 +16,13 @@ from typing import Any
 
 from models.settings import ConfigError, Settings, load_settings
 
-SUBCOMMAND_MODULES = ("bot.cli_core", "bot.cli_admin", "bot.cli_department", "bot.cli_queue")
+SUBCOMMAND_MODULES = (
+    "bot.cli_core",
+    "bot.cli_admin",
+    "bot.cli_department",
+    "bot.cli_queue",
+    "bot.cli_report",
+)
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 

@@ -56,6 +56,7 @@ async def demo(settings: Settings, args: argparse.Namespace) -> int:
         f"Demo meeting #{result.meeting_id} "
         f"({'created' if result.meeting_created else 'already present'}): "
         f"{plan.problems_created} problem issues and {plan.measures_created} measures added, "
-        f"{plan.measures_updated} updated, {plan.measures_unchanged} unchanged."
+        f"{plan.measures_updated} updated, {plan.measures_unchanged} unchanged; "
+        f"{result.spoken_added} promises stated at the meeting added."
     )
     return 0

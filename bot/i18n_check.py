@@ -34,7 +34,8 @@ def extracted_messages() -> dict[str, tuple[str | None, str]]:
     """msgid → (plural msgid or None, first source location) for every message in the code."""
     found: dict[str, tuple[str | None, str]] = {}
     method_map = [
-        (f"{area}/**.py", "python") for area in ("bot", "handlers", "models", "scheduler")
+        (f"{area}/**.py", "python")
+        for area in ("bot", "documents", "handlers", "models", "scheduler")
     ]
     for filename, lineno, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map=method_map, keywords=KEYWORD_SPECS

@@ -25,6 +25,7 @@ from models.entities import (
     Follow,
     Measure,
     MeasureDepartment,
+    MeasureSource,
     MeasureStatus,
     MeasureUpdate,
     Meeting,
@@ -213,6 +214,7 @@ class MeasureRow:
     district_id: int = 0
     district: Named | None = None  # a District row or its names (CardNames)
     meeting_starts_at: dt.datetime | None = None
+    source: str = MeasureSource.PLAN  # spoken: stated at the meeting, not in the plan
 
     @classmethod
     def of(
@@ -236,6 +238,7 @@ class MeasureRow:
             district_id=district.id if district is not None else 0,
             district=district,
             meeting_starts_at=meeting_starts_at,
+            source=measure.source,
         )
 
 
@@ -337,6 +340,7 @@ class CardMeasure:
     deadline_text: str
     progress: int | None
     proof_photo_file_id: str | None
+    source: str = MeasureSource.PLAN
 
 
 @dataclass
@@ -439,6 +443,7 @@ def _card_statement(with_permission: bool, with_page: bool) -> Select[Any]:
         Measure.deadline_text.label("deadline_text"),
         Measure.progress.label("progress"),
         Measure.proof_photo_file_id.label("proof_photo_file_id"),
+        Measure.source.label("source"),
         *names_columns(District, "district"),
         ProblemIssue.number.label("problem_number"),
         ProblemIssue.title.label("problem_title"),
@@ -554,6 +559,7 @@ async def load_card(
             deadline_text=row["deadline_text"],
             progress=row["progress"],
             proof_photo_file_id=row["proof_photo_file_id"],
+            source=row["source"],
         ),
         problem=CardProblem(row["problem_number"], row["problem_title"]),
         meeting=CardMeeting(row["meeting_id"], row["meeting_starts_at"]),

@@ -1,19 +1,31 @@
-"""The demo data: the Almaly district meeting of 23 June 2022 and its action plan."""
+"""The demo data: the Almaly district meeting of 23 June 2022, its published figures (outcome and
+the classification of its questions), its action plan, and the promises stated at it that the
+plan lacks."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.entities import Department, District, Meeting, MeetingStatus
-from models.meetings import OUTCOME_FIELDS
+from models.entities import (
+    OUTCOME_FIELDS,
+    Category,
+    Department,
+    District,
+    Meeting,
+    MeetingCategoryCount,
+    MeetingStatus,
+)
 from models.plans import ApplyResult, PlanRow, apply_plan, parse_plan
 from models.reference import DATA_DIR, ensure_reference_data
+from models.spoken import add_spoken_promise, spoken_texts
+from models.text import fold
 
 DEMO_FILE = DATA_DIR / "almaly-2022-06-23.json"
 ALMATY = ZoneInfo("Asia/Almaty")
@@ -24,10 +36,16 @@ class DemoResult:
     meeting_id: int
     meeting_created: bool
     plan: ApplyResult
+    spoken_added: int = 0
+
+
+def demo_data() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
+    return data
 
 
 def demo_rows() -> tuple[dict[str, object], list[PlanRow]]:
-    data = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
+    data = demo_data()
     rows = [
         PlanRow(
             row_no=i,
@@ -76,4 +94,33 @@ async def load_demo(session: AsyncSession) -> DemoResult:
     departments = list((await session.execute(select(Department))).scalars())
     plan = parse_plan(rows, local.date(), departments)
     applied = await apply_plan(session, meeting.id, plan)
-    return DemoResult(meeting_id=meeting.id, meeting_created=created, plan=applied)
+    await _add_category_counts(session, meeting.id)
+    data = demo_data()
+    known = await spoken_texts(session, meeting.id)
+    added = 0
+    for item in data["spoken"]:
+        if fold(item["text"]) not in known:
+            await add_spoken_promise(session, meeting, item["text"], item["deadline"])
+            added += 1
+    return DemoResult(
+        meeting_id=meeting.id, meeting_created=created, plan=applied, spoken_added=added
+    )
+
+
+async def _add_category_counts(session: AsyncSession, meeting_id: int) -> None:
+    """The published classification of the meeting's questions («жилищные отношения – 8»…),
+    unless the meeting has one already."""
+    present = await session.execute(
+        select(MeetingCategoryCount.category_id)
+        .where(MeetingCategoryCount.meeting_id == meeting_id)
+        .limit(1)
+    )
+    if present.first() is not None:
+        return
+    counts: dict[str, int] = demo_data()["question_categories"]
+    categories = {c.slug: c.id for c in (await session.execute(select(Category))).scalars()}
+    for slug, count in counts.items():
+        session.add(
+            MeetingCategoryCount(meeting_id=meeting_id, category_id=categories[slug], count=count)
+        )
+    await session.flush()

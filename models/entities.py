@@ -39,6 +39,14 @@ class MeasureStatus(StrEnum):
 OPEN_STATUSES = (MeasureStatus.PLANNED, MeasureStatus.IN_PROGRESS)
 
 
+class MeasureSource(StrEnum):
+    """Where a measure comes from: a line of the published plan, or a commitment stated at the
+    meeting (in the akim's speech) that the published plan does not contain."""
+
+    PLAN = "plan"
+    SPOKEN = "spoken"
+
+
 class MeetingStatus(StrEnum):
     SCHEDULED = "scheduled"
     HELD = "held"
@@ -181,6 +189,33 @@ class Meeting(Base):
     )
 
 
+# The outcome figures published after a meeting, in the report's order (columns of ``Meeting``).
+OUTCOME_FIELDS = (
+    "participants",
+    "speakers",
+    "questions_raised",
+    "answered_at_meeting",
+    "questions_done",
+    "questions_in_work",
+)
+
+
+class MeetingCategoryCount(Base):
+    """The published classification of a meeting's questions (the report's «жилищные отношения
+    – 8 (10,8%), …»): how many of the questions raised fell in each category. When a meeting has
+    these rows they are its figures; otherwise the figures come from the questions on record."""
+
+    __tablename__ = "meeting_category_counts"
+
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True
+    )
+    category_id: Mapped[int] = mapped_column(
+        ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True
+    )
+    count: Mapped[int] = mapped_column(Integer)
+
+
 class ProblemIssue(Base):
     __tablename__ = "problem_issues"
     __table_args__ = (UniqueConstraint("meeting_id", "number"),)
@@ -210,6 +245,9 @@ class Measure(Base):
     deadline_text: Mapped[str] = mapped_column(String(500), default="")  # as written
     due_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)  # parsed; None = no date
     status: Mapped[str] = mapped_column(String(20), default=MeasureStatus.PLANNED)
+    source: Mapped[str] = mapped_column(
+        String(10), default=MeasureSource.PLAN, server_default=MeasureSource.PLAN.value
+    )
     progress: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 0..100
     proof_photo_file_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)

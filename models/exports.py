@@ -24,6 +24,7 @@ from models.entities import (
     Department,
     District,
     Measure,
+    MeasureSource,
     Meeting,
     ProblemIssue,
     Question,
@@ -67,10 +68,15 @@ MEASURE_COLUMNS: tuple[str, ...] = (
     N_("Responsible"),
     N_("Closed"),
     N_("Last change"),
+    N_("Source"),
 )
 SOURCE_LABELS: dict[str, str] = {
     QuestionSource.BOT: N_("Telegram bot"),
     QuestionSource.ORAL: N_("oral"),
+}
+MEASURE_SOURCES: dict[str, str] = {
+    MeasureSource.PLAN: N_("published plan"),
+    MeasureSource.SPOKEN: N_("stated at the meeting, not in the published plan"),
 }
 QUESTIONS_SHEET = N_("Questions")
 MEASURES_SHEET = N_("Measures")
@@ -170,12 +176,14 @@ async def measure_table(
     rows: list[list[Any]] = []
     for measure, problem, meeting in result.all():
         status = effective_status(measure.status, measure.due_date, today)
+        spoken = measure.source == MeasureSource.SPOKEN
+        source = MEASURE_SOURCES.get(measure.source, measure.source)
         rows.append(
             [
                 _local(meeting.starts_at, tz),
                 districts[meeting.district_id].short(locale),
-                problem.number,
-                problem.title,
+                None if spoken else problem.number,
+                "" if spoken else problem.title,
                 measure.position,
                 measure.text,
                 measure.deadline_text,
@@ -185,6 +193,7 @@ async def measure_table(
                 ", ".join(d.code for d in measure.departments),
                 _local(measure.closed_at, tz),
                 _local(measure.updated_at, tz),
+                i18n.gettext(source, locale=locale),
             ]
         )
     headers = [i18n.gettext(h, locale=locale) for h in MEASURE_COLUMNS]

@@ -11,14 +11,6 @@ from sqlalchemy.orm import selectinload
 
 from models.entities import Measure, Meeting, ProblemIssue
 
-OUTCOME_FIELDS = (
-    "participants",
-    "speakers",
-    "questions_raised",
-    "answered_at_meeting",
-    "questions_done",
-    "questions_in_work",
-)
 MAX_OUTCOME_VALUE = 1_000_000
 
 

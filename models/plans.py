@@ -23,6 +23,7 @@ from models.text import fold
 MAX_MEASURE_TEXT = 3000
 MAX_PROBLEM_TITLE = 1000
 MAX_DEADLINE_TEXT = 500
+MAX_PROBLEM_NUMBER = 9999  # above it: the promises stated at the meeting (models/spoken.py)
 
 # Executors are separated by commas, semicolons, line breaks and the conjunction " и " between
 # codes; the lowercase "и" inside a code (УЭиВ, УЗиСП) has no spaces around it and stays.
@@ -114,7 +115,7 @@ def _number(value: str) -> int | None:
     cleaned = value.strip().rstrip(".")
     if cleaned.endswith(".0"):  # spreadsheets give 1.0 for 1
         cleaned = cleaned[:-2]
-    return int(cleaned) if cleaned.isdigit() and 0 < int(cleaned) < 10_000 else None
+    return int(cleaned) if cleaned.isdigit() and 0 < int(cleaned) <= MAX_PROBLEM_NUMBER else None
 
 
 def parse_plan(
@@ -145,6 +146,10 @@ def parse_plan(
                 current = problems[number] = ParsedProblem(number=number, title=title)
         elif title:  # a new problem issue with no number: number it after the last one
             number = max(problems, default=0) + 1
+            if number > MAX_PROBLEM_NUMBER:
+                errors.append(RowError(row.row_no, RowProblem.BAD_NUMBER))
+                current = None
+                continue
             current = problems[number] = ParsedProblem(number=number, title=title)
         if current is None:
             errors.append(RowError(row.row_no, RowProblem.NO_PROBLEM))

@@ -235,6 +235,7 @@ def _with_rows(page: Subquery) -> Select[Any]:
             Measure.due_date.label("due_date"),
             Measure.deadline_text.label("deadline_text"),
             Measure.position.label("position"),
+            Measure.source.label("source"),
             ProblemIssue.number.label("problem_number"),
             ProblemIssue.title.label("problem_title"),
             Meeting.starts_at.label("meeting_starts_at"),
@@ -257,6 +258,7 @@ def _found_row(found: Any, today: dt.date) -> MeasureRow:
         meeting_starts_at=found["meeting_starts_at"],
         district_id=found["district_id"],
         district=names_of(found, "district"),
+        source=found["source"],
     )
 
 

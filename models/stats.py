@@ -27,6 +27,7 @@ from models.entities import (
     District,
     Measure,
     MeasureDepartment,
+    MeasureSource,
     MeasureStatus,
     Meeting,
     ProblemIssue,
@@ -199,9 +200,11 @@ class Report:
     categories: list[CategoryRow]
     classified: int
     statuses: Counter[str]
-    measures: Counter[str]
+    measures: Counter[str]  # the published plans' measures
     measures_total: int
     departments: list[DepartmentRow]
+    spoken: Counter[str] = field(default_factory=Counter)  # promises stated at the meetings
+    spoken_total: int = 0
 
     @property
     def pending(self) -> int:
@@ -238,7 +241,14 @@ async def build_report(
         (await session.execute(select(Measure).where(measure_condition(scope)))).scalars()
     )
     measure_statuses: Counter[str] = Counter(
-        effective_status(m.status, m.due_date, today) for m in measures
+        effective_status(m.status, m.due_date, today)
+        for m in measures
+        if m.source != MeasureSource.SPOKEN
+    )
+    spoken_statuses: Counter[str] = Counter(
+        effective_status(m.status, m.due_date, today)
+        for m in measures
+        if m.source == MeasureSource.SPOKEN
     )
 
     links: list[tuple[int, int]] = []
@@ -296,8 +306,10 @@ async def build_report(
         classified=classified,
         statuses=statuses,
         measures=measure_statuses,
-        measures_total=len(measures),
+        measures_total=sum(measure_statuses.values()),
         departments=departments,
+        spoken=spoken_statuses,
+        spoken_total=sum(spoken_statuses.values()),
     )
 
 

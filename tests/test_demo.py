@@ -15,10 +15,13 @@ from models.entities import (
     District,
     Measure,
     MeasureDepartment,
+    MeasureSource,
     Meeting,
+    MeetingCategoryCount,
     ProblemIssue,
 )
 from models.plans import split_executors
+from models.spoken import SPOKEN_GROUP_NUMBER
 
 EXPECTED = [
     # (problem number, measure start, deadline as written, due date, executor codes)
@@ -44,6 +47,7 @@ async def _plan(session: AsyncSession) -> list[tuple[int, str, str, dt.date | No
     rows = await session.execute(
         select(ProblemIssue.number, Measure)
         .join(Measure, Measure.problem_id == ProblemIssue.id)
+        .where(Measure.source == MeasureSource.PLAN)
         .order_by(ProblemIssue.number, Measure.position)
     )
     result = []
@@ -71,14 +75,23 @@ async def test_demo_twice_leaves_exactly_the_seed_plan(
             assert result.meeting_created
             assert result.plan.problems_created == 10
             assert result.plan.measures_created == 12
+            assert result.spoken_added == 9
         else:
             assert not result.meeting_created
             assert not result.plan.changed
             assert result.plan.measures_unchanged == 12
+            assert result.spoken_added == 0
 
     async with session_pool() as session:
         assert await session.scalar(select(func.count()).select_from(Meeting)) == 1
-        assert await session.scalar(select(func.count()).select_from(ProblemIssue)) == 10
+        plan_problems = select(func.count()).where(ProblemIssue.number != SPOKEN_GROUP_NUMBER)
+        assert await session.scalar(plan_problems) == 10
+        published = await session.execute(
+            select(Category.slug, MeetingCategoryCount.count)
+            .join(Category, Category.id == MeetingCategoryCount.category_id)
+            .order_by(Category.order)
+        )
+        assert [count for _slug, count in published.all()] == [8, 18, 2, 9, 8, 8, 2, 4, 7, 8]
         plan = await _plan(session)
         assert len(plan) == len(EXPECTED)
         for (number, text, deadline, due, codes), expected in zip(plan, EXPECTED, strict=True):
@@ -114,3 +127,44 @@ def test_split_executors() -> None:
     ]
     assert split_executors("УО; УО , УКС") == ["УО", "УКС"]
     assert split_executors("  ") == []
+
+
+SPOKEN = [
+    # (start of the promise, deadline as said, due date: resolved against 23.06.2022)
+    ("Реконструкция 415 м тепловых сетей", "в текущем году", dt.date(2022, 12, 31)),
+    ("Аварийно-восстановительные работы на 8 участках", "до конца года", dt.date(2022, 12, 31)),
+    ("Начало работ по реконструкции и строительству арычной сети протяжённостью 34 км",
+     "до 1 сентября текущего года", dt.date(2022, 9, 1)),
+    ("Завершение разработки проекта благоустройства прилегающей к водохранилищу «Сайран»",
+     "в октябре текущего года", dt.date(2022, 10, 31)),
+    ("Начало работ по благоустройству сквера «Алия и Маншук»", "осенью текущего года",
+     dt.date(2022, 12, 31)),
+    ("Высадка ещё более 10 тысяч саженцев", "до конца года", dt.date(2022, 12, 31)),
+    ("Ремонт фасадов 44 домов", "в этом году", dt.date(2022, 12, 31)),
+    ("Регулирование транспортного потока на 6 участках", "в текущем году", dt.date(2022, 12, 31)),
+    ("Переезд Ревматологического центра", "до конца текущего года", dt.date(2022, 12, 31)),
+]  # fmt: skip
+
+
+async def test_demo_loads_the_promises_stated_at_the_meeting_as_their_own_group(
+    session: AsyncSession, demo: int
+) -> None:
+    rows = await session.execute(
+        select(ProblemIssue.number, Measure)
+        .join(Measure, Measure.problem_id == ProblemIssue.id)
+        .where(ProblemIssue.meeting_id == demo, Measure.source == MeasureSource.SPOKEN)
+        .order_by(Measure.position)
+    )
+    spoken = rows.all()
+    assert len(spoken) == len(SPOKEN)
+    for (number, measure), (start, deadline, due) in zip(spoken, SPOKEN, strict=True):
+        assert number == SPOKEN_GROUP_NUMBER
+        assert measure.text.startswith(start)
+        assert (measure.deadline_text, measure.due_date) == (deadline, due)
+    links = select(func.count()).select_from(MeasureDepartment)
+    assert (
+        await session.scalar(
+            links.where(MeasureDepartment.measure_id.in_([m.id for _n, m in spoken]))
+        )
+        == 0
+    )  # the report names no responsible department for them

@@ -92,7 +92,7 @@ async def test_follow_a_district_and_list_and_unfollow_everything(
     ).scalar_one()
     assert [f.district_id for f in await follows_of(session, client.user_id)] == [almaly_id]
 
-    for fragment in ("детского сада №7", "Сайран"):
+    for fragment in ("детского сада №7", "дна водохранилища «Сайран»"):
         measure_id = await measure_id_like(session, fragment)
         sent = await client.press(OpenMeasureCb(id=measure_id).pack())
         await client.click(last_message(sent), "🔔 Follow")
@@ -146,7 +146,7 @@ async def test_status_change_queues_one_notification_per_follower(
     demo: int,
 ) -> None:
     measure_id = await measure_id_like(session, "детского сада №7")
-    other_id = await measure_id_like(session, "Сайран")
+    other_id = await measure_id_like(session, "дна водохранилища «Сайран»")
     followers = []
     for n, locale in enumerate(("ru", "kk", "en")):
         client = make_client(user_id=7300 + n, language_code=locale)

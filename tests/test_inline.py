@@ -35,10 +35,13 @@ async def test_inline_query_offers_measures_with_a_deep_link(
     answer = answers[0]
     assert answer.is_personal is True
     assert answer.cache_time is not None and answer.cache_time <= 60
-    assert len(answer.results) == 1
+    # the plan's measure, then the promise stated at the meeting (the Sayran surroundings)
+    assert len(answer.results) == 2
     article = answer.results[0]
     sairan_id = (
-        await session.execute(select(Measure.id).where(Measure.text.like("%Сайран%")))
+        await session.execute(
+            select(Measure.id).where(Measure.text.like("%дна водохранилища «Сайран»%"))
+        )
     ).scalar_one()
     content = article.input_message_content  # type: ignore[union-attr]
     assert isinstance(content, InputTextMessageContent)
@@ -54,7 +57,7 @@ async def test_inline_query_offers_measures_with_a_deep_link(
     stranger = make_client(user_id=6302, language_code="kk")
     sent = await stranger.inline("")
     results = inline_answers(sent)[0].results
-    assert len(results) == 12
+    assert len(results) == 20  # the first page of the district's 21 commitments
     content = results[0].input_message_content  # type: ignore[union-attr]
     assert isinstance(content, InputTextMessageContent)
     assert "Мерзімі" in content.message_text
@@ -77,7 +80,9 @@ async def test_deep_link_for_a_newcomer_shows_the_card_then_the_setup(
     make_client: Callable[..., BotClient], session: AsyncSession, demo: int
 ) -> None:
     measure_id = (
-        await session.execute(select(Measure.id).where(Measure.text.like("%Сайран%")))
+        await session.execute(
+            select(Measure.id).where(Measure.text.like("%дна водохранилища «Сайран»%"))
+        )
     ).scalar_one()
     client = make_client(user_id=6401, language_code="kk")
     sent = await client.send(f"/start m{measure_id}")

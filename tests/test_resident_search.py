@@ -19,6 +19,12 @@ from tests.test_resident_browse import count_statements, make_meeting
 BAITURSYNOV = "Реконструкция водопроводных сетей по улицам Тургут Озала"
 SAIRAN = "механической очистке дна водохранилища «Сайран»"
 HEADER = {"ru": "найдено 1 обязательство", "kk": "1 міндеттеме табылды", "en": "found 1 commitment"}
+# «Сайран»: the plan's measure 8.1 and the surroundings project stated at the meeting (🗣)
+HEADER_2 = {
+    "ru": "найдено 2 обязательства",
+    "kk": "2 міндеттеме табылды",
+    "en": "found 2 commitments",
+}
 
 
 async def _find_baitursynova_and_sairan(make_client: Callable[..., BotClient], locale: str) -> None:
@@ -35,7 +41,8 @@ async def _find_baitursynova_and_sairan(make_client: Callable[..., BotClient], l
         sent = await client.send(query)  # plain text at the main menu is a search
         found = last_message(sent)
         assert SAIRAN in found.text, query
-        assert HEADER[locale] in found.text
+        assert HEADER_2[locale] in found.text
+        assert "🔴 🗣 Завершение разработки проекта благоустройства" in found.text
 
     sent = await client.click(found, "8.1")
     card = last_message(sent)
@@ -63,7 +70,7 @@ async def test_search_matches_problem_titles_department_names_and_every_word(
     assert "Сергек" in last_message(sent).text
     sent = await client.send("сейсмоусиление Сайран")  # no measure has both: each has one
     some = last_message(sent)
-    assert "found 2 commitments" in some.text
+    assert "found 3 commitments" in some.text  # 3.1, 8.1 and the spoken Sayran project
     assert "Matching only some of the words" in some.text
     sent = await client.send("сейсмостойкость зоопарка")  # no word matches anything
     nothing = last_message(sent)
@@ -100,8 +107,8 @@ async def test_own_district_first_then_the_city_and_pagination(
     await onboard(client, "en")  # district Almaly
     sent = await client.send("сайран")
     page1 = last_message(sent)
-    assert "found 11 commitments" in page1.text
-    assert "1 of them in your district" in page1.text
+    assert "found 12 commitments" in page1.text
+    assert "2 of them in your district" in page1.text
     assert page1.text.index("In your district") < page1.text.index(SAIRAN)
     assert page1.text.index(SAIRAN) < page1.text.index("Elsewhere in the city")
     assert "1/2" in page1.buttons
@@ -119,7 +126,7 @@ async def test_own_district_first_then_the_city_and_pagination(
     result = await search_measures(
         session, "САЙРАН", district_id=medeu.id, page=0, per_page=6, today=dt.date(2023, 1, 1)
     )
-    assert result.total == 11
+    assert result.total == 12
     assert result.in_district == 10
     assert all(r.district_id == medeu.id for r in result.rows)
 
@@ -137,13 +144,13 @@ async def test_wildcards_are_literal_and_search_is_bounded(
     result = await search_measures(
         session, "с_йран", district_id=None, page=0, per_page=6, today=today
     )
-    assert (result.total, result.corrections) == (1, ["сайран"])
+    assert (result.total, result.corrections) == (2, ["сайран"])  # 8.1 and the spoken one
     await make_meeting(session, measures=40, text="Сайран {n}")
     with count_statements(engine) as statements:
         result = await search_measures(
             session, "сайран", district_id=None, page=0, per_page=40, today=today
         )
-    assert result.total == 41
+    assert result.total == 42  # the 40 made here, 8.1 and the spoken Sayran project
     assert len(statements) == 1  # found, ranked, counted and read in one statement
 
 

@@ -20,12 +20,14 @@ from tests.harness import BotClient, last_message
 from tests.test_resident_browse import make_meeting
 
 TODAY = dt.date(2022, 9, 1)
-ALL_DEMO = [(1, 1), (1, 2), (1, 3), (2, 1), (3, 1), (4, 1), (5, 1), (6, 1), (7, 1), (8, 1),
-            (9, 1), (10, 1)]  # fmt: skip
+PLAN = [(1, 1), (1, 2), (1, 3), (2, 1), (3, 1), (4, 1), (5, 1), (6, 1), (7, 1), (8, 1), (9, 1),
+        (10, 1)]  # fmt: skip
+SPOKEN = [(10000, n) for n in range(1, 10)]  # the promises stated at the meeting (🗣), after it
+ALL_DEMO = PLAN + SPOKEN
 
 
 async def _find(
-    session: AsyncSession, query: str, district_id: int | None = None, per_page: int = 20
+    session: AsyncSession, query: str, district_id: int | None = None, per_page: int = 30
 ) -> SearchPage:
     return await search_measures(
         session, query, district_id=district_id, page=0, per_page=per_page, today=TODAY
@@ -153,13 +155,16 @@ async def test_the_view_marks_partial_matches_and_the_district(
     client = make_client(user_id=6303, language_code="en")
     await onboard(client, "en")
     found = last_message(await client.send("сейсмоусиление Сайран"))
-    assert "found 2 commitments" in found.text
+    assert "found 3 commitments" in found.text  # 3.1, 8.1 and the spoken Sayran project
     assert "Matching only some of the words" in found.text
     assert found.text.index("Matching only some") < found.text.index("In your district")
     assert "сейсмоусиления" in found.text and "Сайран" in found.text
 
 
 # --- typos and "nothing found" -------------------------------------------------------------------
+
+# the spoken promises that mention either word: 🗣1 (heating networks), 🗣3, 🗣4 (Sayran)
+SPOKEN_SAIRAN_NETWORKS = [(10000, 1), (10000, 3), (10000, 4)]
 
 
 async def test_a_typo_is_corrected_only_when_the_word_finds_nothing(
@@ -170,7 +175,7 @@ async def test_a_typo_is_corrected_only_when_the_word_finds_nothing(
     exact = await _find(session, "поликлиники")
     assert (_plan(exact), exact.corrections) == ([(4, 1)], [])
     both = await _find(session, "сайрн реконструкция")  # one word each: plan order
-    assert (_plan(both), both.complete) == ([(1, 2), (6, 1), (8, 1)], 0)
+    assert (_plan(both), both.complete) == ([(1, 2), (6, 1), (8, 1), *SPOKEN_SAIRAN_NETWORKS], 0)
     assert both.corrections == ["сайран"]
 
 
@@ -205,7 +210,7 @@ async def test_bad_input_finds_nothing_and_breaks_nothing(
 ) -> None:
     page = await _find(session, query)
     if "сайран" in query:
-        assert _plan(page) == [(8, 1)]
+        assert _plan(page) == [(8, 1), (10000, 4)]
     else:
         assert (page.total, page.rows, page.page) == (0, [], 0), query
 
@@ -217,7 +222,7 @@ async def test_bad_input_through_the_bot(make_client: Callable[..., BotClient], 
         answer = last_message(await client.send(query))
         assert "Nothing found" in answer.text or "Type what to look for" in answer.text, query
     found = last_message(await client.send("😀 Сайран!!!"))
-    assert "found 1 commitment" in found.text
+    assert "found 2 commitments" in found.text
 
 
 @pytest.mark.parametrize(
@@ -269,14 +274,19 @@ async def test_trigram_similarity_is_pg_trgm_s(session: AsyncSession) -> None:
 SAME_ON_BOTH = [
     # (query, expected (problem number, position) in order, how many match every word)
     ("поликлиника", [(4, 1)], 1),
-    ("строительство", [(2, 1), (3, 1), (4, 1), (5, 1)], 4),  # 3.1: УКС, «…строительства»
-    ("строительство центра", [(4, 1), (5, 1), (2, 1), (3, 1)], 2),
-    ("реконструкция сети", [(1, 2), (1, 1), (1, 3), (6, 1)], 1),
+    # 3.1: УКС, «…строительства»; 🗣3, 🗣8: the spoken promises of building works
+    ("строительство", [(2, 1), (3, 1), (4, 1), (5, 1), (10000, 3), (10000, 8)], 6),
+    (
+        "строительство центра",
+        [(4, 1), (5, 1), (2, 1), (3, 1), (10000, 3), (10000, 8), (10000, 9)],
+        2,
+    ),
+    ("реконструкция сети", [(1, 2), (10000, 1), (10000, 3), (1, 1), (1, 3), (6, 1)], 3),
     ("Толе би", [(1, 2), (10, 1)], 2),
     ("детского сада №7", [(3, 1)], 1),
-    ("ремонт сквера", [(10, 1)], 1),
+    ("ремонт сквера", [(10, 1), (10000, 5), (10000, 7)], 1),
     ("дна озера", [(8, 1)], 1),
-    ("батыра", [(6, 1), (10, 1)], 2),
+    ("батыра", [(6, 1), (10, 1), (10000, 1)], 3),
     ("Райымбек", [(5, 1), (6, 1)], 2),
     ("2022", [], 0),  # deadlines are not searched
     ("УЗиСП", [(8, 1)], 1),

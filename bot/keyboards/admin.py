@@ -2,7 +2,8 @@
 
 Prefixes: ``am`` meeting screens, ``af`` the field of a meeting to edit, ``ax`` the district of
 a meeting (in the form or when editing), ``ac`` buttons inside the meeting forms, ``ai`` the plan
-import, ``aa`` announcements. The panel itself is the shared ``AdminCb`` (``adm``).
+import, ``aa`` announcements, ``ar`` a meeting's documents, ``ap`` the form of a promise stated at
+a meeting. The panel itself is the shared ``AdminCb`` (``adm``).
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks import AdminCb, AdminSection
+from bot.i18n import LANGUAGE_NAMES
 from bot.keyboards.builder import Keyboard
 from bot.keyboards.common import page_count, pagination_row
+from documents import DocFormat, ReportKind
 from models.clock import to_local
 from models.entities import District, Meeting, MeetingStatus
 
@@ -33,6 +36,8 @@ class MeetAction(StrEnum):
     CANCEL_OK = "k"  # id: meeting; confirmed
     OUTCOME = "r"  # id: meeting; record the outcome figures
     IMPORT = "i"  # id: meeting; import its action plan
+    DOCUMENTS = "f"  # id: meeting; its report and progress report (``MeetDocCb``)
+    SPOKEN = "p"  # id: meeting; register a promise stated at it (``SpokenFormCb``)
 
 
 class MeetCb(CallbackData, prefix="am"):
@@ -72,6 +77,29 @@ class FormAction(StrEnum):
 
 class MeetFormCb(CallbackData, prefix="ac"):
     action: FormAction
+
+
+class DocAction(StrEnum):
+    MENU = "m"  # the documents' menu, in ``lang``
+    SEND = "s"  # make the document and send it
+
+
+class MeetDocCb(CallbackData, prefix="ar"):
+    action: DocAction
+    id: int
+    lang: str
+    kind: ReportKind = ReportKind.MEETING
+    fmt: DocFormat = DocFormat.PDF
+
+
+class SpokenAction(StrEnum):
+    SKIP = "skip"
+    SAVE = "save"
+    DISCARD = "drop"
+
+
+class SpokenFormCb(CallbackData, prefix="ap"):
+    action: SpokenAction
 
 
 class ImportAction(StrEnum):
@@ -196,6 +224,13 @@ def meeting_card_keyboard(meeting: Meeting) -> InlineKeyboardMarkup:
         text=_("📥 Import the action plan"),
         callback_data=MeetCb(action=MeetAction.IMPORT, id=meeting.id),
     )
+    builder.button(
+        text=_("🗣 Add a promise stated at the meeting"),
+        callback_data=MeetCb(action=MeetAction.SPOKEN, id=meeting.id),
+    )
+    builder.button(
+        text=_("📄 Report"), callback_data=MeetCb(action=MeetAction.DOCUMENTS, id=meeting.id)
+    )
     if meeting.status == MeetingStatus.SCHEDULED:
         builder.button(
             text=_("❌ Cancel the meeting"),
@@ -204,7 +239,44 @@ def meeting_card_keyboard(meeting: Meeting) -> InlineKeyboardMarkup:
     builder.button(
         text=_("⬅️ Meetings"), callback_data=MeetCb(action=MeetAction.LIST, id=meeting.district_id)
     )
-    builder.adjust(2, 1, 1, 1)
+    builder.adjust(2, 1, 1, 1, 1, 1)
+    return builder.as_markup()
+
+
+def documents_keyboard(meeting_id: int, lang: str) -> InlineKeyboardMarkup:
+    """The meeting's report and its plan's progress report, DOCX or PDF, in ``lang``."""
+    builder = Keyboard()
+    for kind, label in (
+        (ReportKind.MEETING, _("📄 Report")),
+        (ReportKind.PROGRESS, _("📈 Progress of the plan")),
+    ):
+        for fmt in DocFormat:
+            builder.button(
+                text=f"{label} · {fmt.value.upper()}",
+                callback_data=MeetDocCb(
+                    action=DocAction.SEND, id=meeting_id, lang=lang, kind=kind, fmt=fmt
+                ),
+            )
+    for code, name in LANGUAGE_NAMES.items():
+        builder.button(
+            text=f"• {name}" if code == lang else name,
+            callback_data=MeetDocCb(action=DocAction.MENU, id=meeting_id, lang=code),
+        )
+    builder.button(text=_("⬅️ Back"), callback_data=MeetCb(action=MeetAction.OPEN, id=meeting_id))
+    builder.adjust(2, 2, 3, 1)
+    return builder.as_markup()
+
+
+def spoken_form_keyboard(*actions: SpokenAction) -> InlineKeyboardMarkup:
+    texts = {
+        SpokenAction.SKIP: _("Skip"),
+        SpokenAction.SAVE: _("💾 Save"),
+        SpokenAction.DISCARD: _("✖️ Discard"),
+    }
+    builder = Keyboard()
+    for action in actions:
+        builder.button(text=texts[action], callback_data=SpokenFormCb(action=action))
+    builder.adjust(2)
     return builder.as_markup()
 
 

@@ -37,10 +37,12 @@ from models.commitments import (
     MeetingPage,
     Tally,
 )
-from models.entities import OPEN_STATUSES, MeasureStatus
+from models.entities import OPEN_STATUSES, MeasureSource, MeasureStatus
 from models.search import SearchPage
+from models.spoken import SPOKEN_MARK, measure_number
 from models.statuses import OVERDUE, status_mark
 from models.text import truncate
+from models.translation import N_
 
 MAX_TEXT = 4096
 
@@ -49,6 +51,7 @@ MEASURES_PER_PAGE = 8
 SEARCH_PER_PAGE = 6
 FOLLOWING_PER_PAGE = 6
 HISTORY_PER_PAGE = 6
+SPOKEN_HEADING = N_("<b>{mark} Stated at the meeting, not in the published plan</b>")
 
 
 class Src(StrEnum):
@@ -213,8 +216,24 @@ def short_date(moment: dt.datetime, locale: str) -> str:
 
 
 def measure_button_text(row: MeasureRow, prefix: str = "") -> str:
-    number = f"{row.problem_number}.{row.position}"
+    number = measure_number(row.problem_number, row.position, row.source)
     return f"{prefix}{status_mark(row.status)} {number} {truncate(row.text, 40)}"
+
+
+def row_mark(row: MeasureRow) -> str:
+    """The status mark, and 🗣 for a promise stated at the meeting, not in the plan."""
+    spoken = row.source == MeasureSource.SPOKEN
+    return f"{status_mark(row.status)} {SPOKEN_MARK}" if spoken else status_mark(row.status)
+
+
+def problem_line(number: int, title: str, source: str, limit: int) -> str:
+    """The heading a measure sits under: its problem issue, or the promises stated at the
+    meeting that the published plan lacks."""
+    if source == MeasureSource.SPOKEN:
+        return _(SPOKEN_HEADING).format(mark=SPOKEN_MARK)
+    return _("<b>Problem issue {number}. {title}</b>").format(
+        number=number, title=html.quote(truncate(title, limit))
+    )
 
 
 def _fit(parts: list[str], limit: int = MAX_TEXT) -> str:
@@ -346,9 +365,15 @@ def meeting_view(page: MeetingPage, locale: str, dp: int) -> View:
         if row.problem_number != current_problem:
             current_problem = row.problem_number
             title = html.quote(truncate(row.problem_title, 200))
-            lines.append(f"<b>{row.problem_number}. {title}</b>")
+            spoken = row.source == MeasureSource.SPOKEN
+            lines.append(
+                _(SPOKEN_HEADING).format(mark=SPOKEN_MARK)
+                if spoken
+                else f"<b>{row.problem_number}. {title}</b>"
+            )
         text = html.quote(truncate(row.text, 150))
-        lines.append(f"{status_mark(row.status)} {row.problem_number}.{row.position} {text}")
+        number = measure_number(row.problem_number, row.position, row.source)
+        lines.append(f"{status_mark(row.status)} {number} {text}")
         builder.row(
             InlineKeyboardButton(
                 text=measure_button_text(row),
@@ -399,9 +424,7 @@ def _card_text(card: MeasureCard, locale: str, today: dt.date, measure_limit: in
             district=html.quote(card.district.short(locale)),
             date=fmt_date(to_local(card.meeting.starts_at).date(), locale),
         ),
-        _("<b>Problem issue {number}. {title}</b>").format(
-            number=problem.number, title=html.quote(truncate(problem.title, 250))
-        ),
+        problem_line(problem.number, problem.title, measure.source, 250),
         "",
         html.quote(truncate(measure.text, measure_limit)),
         "",
@@ -592,7 +615,7 @@ def search_view(result: SearchPage, query: str, locale: str, has_district: bool)
                 lines += ["", header]
         district = html.quote(row.district.short(locale)) if row.district else ""
         lines.append(
-            f"{number}. {status_mark(row.status)} {html.quote(truncate(row.text, 160))}\n"
+            f"{number}. {row_mark(row)} {html.quote(truncate(row.text, 160))}\n"
             f"   <i>{district} · {html.quote(truncate(row.deadline_text, 60))}</i>"
         )
         builder.row(
@@ -669,9 +692,7 @@ def following_view(page: FollowingPage, locale: str) -> View:
             )
         elif item.measure is not None:
             row = item.measure
-            lines.append(
-                f"{number}. {status_mark(row.status)} {html.quote(truncate(row.text, 200))}"
-            )
+            lines.append(f"{number}. {row_mark(row)} {html.quote(truncate(row.text, 200))}")
             builder.row(
                 InlineKeyboardButton(
                     text=f"{number}. {status_mark(row.status)} {truncate(row.text, 30)}",
@@ -690,28 +711,3 @@ def following_view(page: FollowingPage, locale: str) -> View:
     if nav:
         builder.row(*nav)
     return _fit(lines), builder.as_markup()
-
-
-# --- inline mode -------------------------------------------------------------------------------
-
-
-def compact_card(row: MeasureRow, locale: str, today: dt.date) -> str:
-    """The message posted when a measure is shared through inline mode."""
-    district = html.quote(row.district.name(locale)) if row.district else ""
-    lines = [
-        f"<b>{label(row.status, locale)}</b>",
-        html.quote(truncate(row.text, 1500)),
-        "",
-        _("<b>Problem issue {number}. {title}</b>").format(
-            number=row.problem_number, title=html.quote(truncate(row.problem_title, 200))
-        ),
-        deadline_line(row.deadline_text, row.due_date, row.status, today, locale, 150),
-    ]
-    if district:
-        lines.append(f"🏙 {district}")
-    return "\n".join(lines)
-
-
-def compact_description(row: MeasureRow, locale: str) -> str:
-    parts = [row.district.short(locale) if row.district else "", row.deadline_text]
-    return truncate(" · ".join(p for p in parts if p), 200)

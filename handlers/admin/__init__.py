@@ -26,8 +26,10 @@ from bot.keyboards.admin import (
     ImportCb,
     MeetCb,
     MeetDistrictCb,
+    MeetDocCb,
     MeetFieldCb,
     MeetFormCb,
+    SpokenFormCb,
 )
 from bot.keyboards.department import DeptAdminCb
 from bot.keyboards.moderation import ModAcceptCb, ModAgendaCb, ModCb, ModMergeCb, ModOralCb
@@ -42,6 +44,8 @@ from handlers.admin import (
     oral,
     panel,
     plan_import,
+    reports,
+    spoken,
     stale,
     stats,
 )
@@ -50,10 +54,12 @@ from handlers.department.base import ADMINS_ONLY
 CALLBACKS: tuple[type[CallbackData], ...] = (
     AdminCb, MeetCb, MeetFieldCb, MeetDistrictCb, MeetFormCb, ImportCb, AnnounceCb,
     ModCb, ModAcceptCb, ModMergeCb, ModOralCb, ModAgendaCb, StatsCb, ExportCb, DeptAdminCb,
+    MeetDocCb, SpokenFormCb,
 )  # fmt: skip
 FORMS = (
     meetings.MeetingForm, meetings.MeetingEdit, meetings.OutcomeForm, plan_import.ImportForm,
     announcements.AnnounceForm, moderation.ModForm, stats.ReportForm, departments.DepartmentForm,
+    spoken.SpokenForm,
 )  # fmt: skip
 
 
@@ -73,6 +79,8 @@ def router() -> Router:
         meeting_form.router(),
         plan_import.router(),
         announcements.router(),
+        reports.router(),
+        spoken.router(),
         stale.router(),  # buttons of forms that are over: after the forms that use them
         moderation.router(),
         oral.router(),

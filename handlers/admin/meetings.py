@@ -40,10 +40,9 @@ from bot.keyboards.admin import (
 from bot.keyboards.common import clamp_page
 from bot.replies import refuse, send_below, show
 from models.clock import parse_local_datetime as parse_moment
-from models.entities import District, Meeting, MeetingStatus
+from models.entities import OUTCOME_FIELDS, District, Meeting, MeetingStatus
 from models.meetings import (
     MAX_OUTCOME_VALUE,
-    OUTCOME_FIELDS,
     MeetingEvent,
     get_meeting,
     list_meetings,

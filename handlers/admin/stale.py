@@ -7,7 +7,13 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
-from bot.keyboards.admin import AnnounceAction, AnnounceCb, MeetDistrictCb, MeetFormCb
+from bot.keyboards.admin import (
+    AnnounceAction,
+    AnnounceCb,
+    MeetDistrictCb,
+    MeetFormCb,
+    SpokenFormCb,
+)
 from bot.replies import refuse
 
 
@@ -15,6 +21,7 @@ def router() -> Router:
     """After the modules whose forms use these buttons (``handlers.admin``)."""
     r = Router(name=__name__)
     r.callback_query.register(form_button_out_of_place, MeetFormCb.filter())
+    r.callback_query.register(form_button_out_of_place, SpokenFormCb.filter())
     r.callback_query.register(form_button_out_of_place, MeetDistrictCb.filter(F.meeting == 0))
     r.callback_query.register(
         form_button_out_of_place, AnnounceCb.filter(F.action == AnnounceAction.AUDIENCE)

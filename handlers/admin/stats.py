@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
+from collections import Counter
 from html import unescape
 
 from aiogram import F, Router, html
@@ -335,13 +336,14 @@ def render_lines(
         _("<b>Measures by status</b> (total: {total})").format(total=report.measures_total),
     ]
     if report.measures_total:
+        lines.append(_status_counts(report.measures, i18n))
+    if report.spoken_total:
         lines.append(
-            "; ".join(
-                f"{status_label(i18n, status)}: {report.measures[status]}"
-                for status in MEASURE_ORDER
-                if report.measures[status] or status != MeasureStatus.CANCELLED
-            )
+            _(
+                "<b>🗣 Stated at the meetings, not in the published plans</b> (total: {total})"
+            ).format(total=report.spoken_total)
         )
+        lines.append(_status_counts(report.spoken, i18n))
     departments: list[str] = []
     if report.departments:
         lines += ["", _("<b>Departments: timeliness</b>")]
@@ -372,6 +374,14 @@ def render_lines(
                 )
             departments.append(parts[0] + ": " + "; ".join(parts[1:]))
     return lines, departments
+
+
+def _status_counts(counts: Counter[str], i18n: I18n) -> str:
+    return "; ".join(
+        f"{status_label(i18n, status)}: {counts[status]}"
+        for status in MEASURE_ORDER
+        if counts[status] or status != MeasureStatus.CANCELLED
+    )
 
 
 def report_name(name: str, locale: str) -> str:

@@ -19,6 +19,7 @@ from bot.replies import refuse, show
 from models import departments as deps
 from models.entities import OPEN_STATUSES, Department, Measure, User
 from models.permissions import chat_department_ids, member_department_ids
+from models.spoken import measure_number
 from models.text import TextRule
 from models.translation import N_
 
@@ -126,7 +127,7 @@ async def viewable_department(
 
 
 def measure_title(measure: Measure) -> str:
-    return f"{measure.problem.number}.{measure.position}"
+    return measure_number(measure.problem.number, measure.position, measure.source)
 
 
 def deadline_text(measure: Measure, today: dt.date, locale: str) -> str:

@@ -57,6 +57,7 @@ from models.entities import (
     Department,
     DepartmentQueue,
     Measure,
+    MeasureSource,
     MeasureStatus,
     MeasureUpdate,
     User,
@@ -207,7 +208,9 @@ async def report_view(
     lines = [
         _("<b>Measure {number}</b> · {problem}").format(
             number=measure_title(measure),
-            problem=html.quote(truncate(measure.problem.title, 200)),
+            problem=html.quote(truncate(measure.problem.title, 200))
+            if measure.source != MeasureSource.SPOKEN
+            else _("stated at the meeting, not in the published plan"),
         ),
         html.quote(truncate(measure.text, 1200)),
         "",

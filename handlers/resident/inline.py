@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import current_locale
-from bot.keyboards.resident import compact_card, compact_description
+from bot.keyboards.inline import compact_card, compact_description
 from models.clock import local_today
 from models.entities import User
 from models.search import popular_measures, search_measures
