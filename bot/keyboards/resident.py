@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from aiogram import html
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n.context import get_i18n
 
@@ -142,6 +142,29 @@ class CardNav:
 
 
 View = tuple[str, InlineKeyboardMarkup]
+
+
+@dataclass(frozen=True)
+class WebLink:
+    """The card's "Open on the web": a Mini App button where Telegram allows one (private
+    chats), a plain link elsewhere (groups, inline messages)."""
+
+    url: str
+    mini_app: bool
+
+    @classmethod
+    def for_measure(
+        cls, public_url: str | None, measure_id: int, locale: str, chat_type: str | None
+    ) -> WebLink | None:
+        if not public_url:
+            return None
+        return cls(f"{public_url}/m/{measure_id}?lang={locale}", chat_type == "private")
+
+    def button(self) -> InlineKeyboardButton:
+        text = _("🌐 Open on the web")
+        if self.mini_app:
+            return InlineKeyboardButton(text=text, web_app=WebAppInfo(url=self.url))
+        return InlineKeyboardButton(text=text, url=self.url)
 
 
 # --- small pieces ------------------------------------------------------------------------------
@@ -458,10 +481,15 @@ def card_back_button(card: MeasureCard, nav: CardNav) -> InlineKeyboardButton:
 
 
 def render_card(
-    card: MeasureCard, locale: str, today: dt.date, nav: CardNav | None = CardNav()
+    card: MeasureCard,
+    locale: str,
+    today: dt.date,
+    nav: CardNav | None = CardNav(),
+    web: WebLink | None = None,
 ) -> View:
     """The measure card: text within 4096 characters and its buttons (follow, history, proof,
-    report progress when ``card.can_report``, back when ``nav`` is given)."""
+    report progress when ``card.can_report``, open on the web when ``web`` is given, back when
+    ``nav`` is given)."""
     limit = 3000
     text = _card_text(card, locale, today, limit)
     for _attempt in range(6):
@@ -507,6 +535,8 @@ def render_card(
         )
     if extra:
         builder.row(*extra)
+    if web is not None:
+        builder.row(web.button())
     if nav is not None:
         builder.row(card_back_button(card, nav))
     return text, builder.as_markup()
