@@ -19,7 +19,7 @@ from models.translation import Translator
 from web import api, miniapp, open311, pages
 from web.context import I18N, REDIS, SESSION_POOL, SETTINGS, STATS_CACHE, TimedCache
 from web.health import HEALTH_PATH, healthz
-from web.http import error_middleware, etag_middleware
+from web.http import Handler, NotFound, error_middleware, etag_middleware
 
 HERE = Path(__file__).resolve().parent
 STATIC_PATH = "/static"
@@ -55,5 +55,28 @@ def create_web_app(
     app.add_routes(api.routes())
     app.add_routes(open311.routes())
     app.add_routes(miniapp.routes())
-    app.router.add_static(STATIC_PATH, HERE / "static", append_version=False)
+    files = {
+        path.name: (path.read_bytes(), STATIC_TYPES[path.suffix])
+        for path in (HERE / "static").iterdir()
+        if path.suffix in STATIC_TYPES
+    }
+    app.router.add_get(STATIC_PATH + "/{name}", static_file(files))
     return app
+
+
+STATIC_TYPES = {".css": "text/css", ".js": "text/javascript", ".png": "image/png"}
+
+
+def static_file(files: dict[str, tuple[bytes, str]]) -> Handler:
+    """The stylesheet and the script, read once at start (ETag and 304 by the middleware)."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        found = files.get(request.match_info["name"])
+        if found is None:
+            raise NotFound("file")
+        body, content_type = found
+        response = web.Response(body=body, content_type=content_type, charset="utf-8")
+        response.headers["Cache-Control"] = "public, max-age=3600"
+        return response
+
+    return handler

@@ -188,7 +188,7 @@ def error_middleware(page_error: PageError) -> Any:
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         data = is_data_path(request.path)
         try:
-            return await handler(request)
+            response = await handler(request)
         except BadParameter as exc:
             if data:
                 return api_error(request, 400, f"{exc.name}: {exc.message}", exc.name)
@@ -208,6 +208,7 @@ def error_middleware(page_error: PageError) -> Any:
             if data:
                 return api_error(request, 500, "internal error")
             return await page_error(request, 500)
+        return response
 
     return middleware
 
