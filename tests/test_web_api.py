@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from models.clock import local_today
 from models.statuses import OVERDUE
 from tests.web_support import (
     World,
@@ -56,7 +57,7 @@ async def test_a_measure_has_its_deadline_status_days_history_and_departments(
     assert body["id"] == world.measure_ids[0]
     assert body["deadline_text"] == "2022 год" and body["due_date"] == "2022-12-31"
     assert body["status"] == OVERDUE  # in progress and past its due date
-    expected = (dt.date.today() - dt.date(2022, 12, 31)).days
+    expected = (local_today() - dt.date(2022, 12, 31)).days
     assert abs(body["days_overdue"] - expected) <= 1 and body["days_left"] is None
     assert body["progress"] == 40 and body["disputes"] == 1 and body["followers"] == 1
     assert body["departments"] and all(d["name"]["ru"] for d in body["departments"])
@@ -93,7 +94,9 @@ async def test_every_measure_filter(web: TestClient[Any, Any], world: World) -> 
     assert await ids(f"meeting={world.meeting_id}") == set(world.measure_ids)
     assert await ids("meeting=999999") == set()
     for status in ("planned", "in_progress", "done", "cancelled", OVERDUE):
-        assert await ids(f"status={status}") == {m["id"] for m in everything if m["status"] == status}
+        assert await ids(f"status={status}") == {
+            m["id"] for m in everything if m["status"] == status
+        }
     first = everything[-1]  # the oldest id: the measure the department reported on
     code = first["departments"][0]
     by_department = await ids(f"department={code}")
@@ -114,7 +117,9 @@ async def test_every_measure_filter(web: TestClient[Any, Any], world: World) -> 
 async def test_departments_timeliness_and_stats(web: TestClient[Any, Any], world: World) -> None:
     departments = (await get_json(web, f"{API}/departments"))["items"]
     assert sum(d["overdue"] for d in departments) >= 1
-    assert all(d["measures"] >= d["done_on_time"] + d["done_late"] + d["overdue"] for d in departments)
+    assert all(
+        d["measures"] >= d["done_on_time"] + d["done_late"] + d["overdue"] for d in departments
+    )
     stats = await get_json(web, f"{API}/stats?district=almaly")
     assert stats["scope"] == {"kind": "district", "district": "almaly"}
     # accepted, answered at the meeting, in work and done are classified: 4 questions
@@ -232,7 +237,10 @@ async def test_open311_requests_publish_accepted_questions_only(
 
 async def test_open311_filters(web: TestClient[Any, Any], world: World) -> None:
     async def refs(query: str) -> set[str]:
-        return {r["service_request_id"] for r in await get_json(web, f"/open311/v2/requests.json?{query}")}
+        return {
+            r["service_request_id"]
+            for r in await get_json(web, f"/open311/v2/requests.json?{query}")
+        }
 
     everything = await refs("")
     assert await refs("status=open") == {world.refs["accepted"], world.refs["in_work"]}
@@ -243,7 +251,7 @@ async def test_open311_filters(web: TestClient[Any, Any], world: World) -> None:
     services = await get_json(web, "/open311/v2/services.json")
     assert await refs(f"service_code={services[0]['service_code']}") == everything
     assert await refs(f"service_code={services[1]['service_code']}") == set()
-    today = dt.date.today()
+    today = local_today()
     assert await refs(f"start_date={today - dt.timedelta(days=1)}T00:00:00Z") == everything
     assert await refs(f"end_date={today - dt.timedelta(days=1)}T00:00:00%2B05:00") == set()
     assert await refs("page_size=2") <= everything and len(await refs("page_size=2")) == 2
@@ -282,16 +290,41 @@ async def test_no_answer_names_a_person(web: TestClient[Any, Any], world: World)
 )
 @given(
     path=st.sampled_from(
-        ["/api/v1/measures", "/api/v1/meetings", "/api/v1/stats", "/api/v1/measures.csv",
-         "/open311/v2/requests.json", "/d/almaly", "/", "/departments"]
-    ),  # fmt: skip
+        [
+            "/api/v1/measures",
+            "/api/v1/meetings",
+            "/api/v1/stats",
+            "/api/v1/measures.csv",
+            "/open311/v2/requests.json",
+            "/d/almaly",
+            "/",
+            "/departments",
+        ]
+    ),
     params=st.dictionaries(
-        st.sampled_from(["status", "limit", "offset", "district", "meeting", "department", "q",
-                         "from", "to", "page", "page_size", "start_date", "end_date",
-                         "service_code", "service_request_id", "lang"]),
+        st.sampled_from(
+            [
+                "status",
+                "limit",
+                "offset",
+                "district",
+                "meeting",
+                "department",
+                "q",
+                "from",
+                "to",
+                "page",
+                "page_size",
+                "start_date",
+                "end_date",
+                "service_code",
+                "service_request_id",
+                "lang",
+            ]
+        ),
         st.text(max_size=30) | st.integers(-(2**70), 2**70).map(str),
         max_size=4,
-    ),  # fmt: skip
+    ),
 )
 async def test_query_parameters_never_get_a_500(
     web: TestClient[Any, Any], world: World, path: str, params: dict[str, str]

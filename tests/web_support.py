@@ -58,9 +58,13 @@ async def build_world(pool: async_sessionmaker[AsyncSession], meeting_id: int) -
         users = [User(tg_id=i, full_name=n, username=u, locale="ru") for i, n, u in PEOPLE]
         session.add_all(users)
         await session.flush()
-        almaly = (await session.execute(select(District).where(District.slug == "almaly"))).scalar_one()
+        almaly = (
+            await session.execute(select(District).where(District.slug == "almaly"))
+        ).scalar_one()
         users[0].district_id = almaly.id
-        category = (await session.execute(select(Category).order_by(Category.order))).scalars().first()
+        category = (
+            (await session.execute(select(Category).order_by(Category.order))).scalars().first()
+        )
         assert category is not None
         measure_ids = list(
             (await session.execute(select(Measure.id).order_by(Measure.id))).scalars()
@@ -85,10 +89,14 @@ async def build_world(pool: async_sessionmaker[AsyncSession], meeting_id: int) -
             world.refs[str(status)] = question.ref or ""
         # a department member reports on the first measure, with a comment
         link = (
-            await session.execute(
-                select(MeasureDepartment).where(MeasureDepartment.measure_id == measure_ids[0])
+            (
+                await session.execute(
+                    select(MeasureDepartment).where(MeasureDepartment.measure_id == measure_ids[0])
+                )
             )
-        ).scalars().first()
+            .scalars()
+            .first()
+        )
         assert link is not None
         session.add(DepartmentMember(department_id=link.department_id, user_id=users[2].id))
         measure = await session.get(Measure, measure_ids[0])
@@ -201,5 +209,3 @@ async def get_json(client: TestClient[Any, Any], url: str, status: int = 200) ->
     assert response.status == status, (url, response.status, await response.text())
     assert response.content_type == "application/json"
     return await response.json()
-
-
