@@ -10,11 +10,13 @@ is derived from the ``today`` the caller passes (Asia/Almaty), as everywhere.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -79,11 +81,6 @@ async def district_by_slug(session: AsyncSession, slug: str) -> District | None:
 
 async def district_by_id(session: AsyncSession, district_id: int) -> District | None:
     return await session.get(District, district_id)
-
-
-async def district_by_code(session: AsyncSession, code: str) -> District | None:
-    found = await session.execute(select(District).where(District.code == code))
-    return found.scalar_one_or_none()
 
 
 async def meeting_exists(session: AsyncSession, meeting_id: int) -> bool:
@@ -174,7 +171,7 @@ def _status_condition(status: str, today: dt.date) -> ColumnElement[bool]:
 class MeasurePage:
     rows: list[MeasureRow]
     total: int
-    departments: dict[int, list[Department]] = field(default_factory=dict)
+    departments: dict[int, list[str]] = field(default_factory=dict)  # measure id → codes
     meeting_ids: dict[int, int] = field(default_factory=dict)  # measure id → meeting id
     district_slugs: dict[int, str] = field(default_factory=dict)  # district id → slug
     searched: int = 0  # with ``q``: how many measures the search found in all
@@ -185,21 +182,25 @@ async def find_measures(
 ) -> MeasurePage:
     """Measures matching every filter given. Without ``q`` newest first (by id); with ``q`` in
     the bot's search order (:func:`models.search.search_measures`), among its first
-    :data:`SEARCH_LIMIT` matches."""
+    :data:`SEARCH_LIMIT` matches.
+
+    Two queries without ``q``: the page's rows with the total, and their departments."""
     conditions: list[ColumnElement[bool]] = []
-    order: list[int] | None = None
     searched = 0
-    if flt.q is not None:
-        found = await search_measures(
-            session, flt.q, district_id=None, page=0, per_page=SEARCH_LIMIT, today=today
-        )
-        order = [row.id for row in found.rows]
-        searched = found.total
-        conditions.append(Measure.id.in_(order))
     if flt.district_id is not None:
-        conditions.append(Meeting.district_id == flt.district_id)
+        conditions.append(
+            Measure.problem_id.in_(
+                select(ProblemIssue.id)
+                .join(Meeting, Meeting.id == ProblemIssue.meeting_id)
+                .where(Meeting.district_id == flt.district_id)
+            )
+        )
     if flt.meeting_id is not None:
-        conditions.append(ProblemIssue.meeting_id == flt.meeting_id)
+        conditions.append(
+            Measure.problem_id.in_(
+                select(ProblemIssue.id).where(ProblemIssue.meeting_id == flt.meeting_id)
+            )
+        )
     if flt.status is not None:
         conditions.append(_status_condition(flt.status, today))
     if flt.department_id is not None:
@@ -210,47 +211,72 @@ async def find_measures(
                 )
             )
         )
-    if order == []:
-        return MeasurePage([], 0, searched=searched)
-    columns = joined_to_district(
-        select(
-            Measure.id.label("id"),
-            Measure.text.label("text"),
-            Measure.status.label("status"),
-            Measure.due_date.label("due_date"),
-            Measure.deadline_text.label("deadline_text"),
-            Measure.position.label("position"),
-            Measure.progress.label("progress"),
-            ProblemIssue.number.label("problem_number"),
-            ProblemIssue.title.label("problem_title"),
-            Meeting.id.label("meeting_id"),
-            Meeting.starts_at.label("meeting_starts_at"),
-            District.id.label("district_id"),
-            District.slug.label("district_slug"),
-            *names_columns(District, "district"),
+    columns: list[Any] = [
+        Measure.id.label("id"),
+        Measure.text.label("text"),
+        Measure.status.label("status"),
+        Measure.due_date.label("due_date"),
+        Measure.deadline_text.label("deadline_text"),
+        Measure.position.label("position"),
+        ProblemIssue.number.label("problem_number"),
+        ProblemIssue.title.label("problem_title"),
+        Meeting.id.label("meeting_id"),
+        Meeting.starts_at.label("meeting_starts_at"),
+        District.id.label("district_id"),
+        District.slug.label("district_slug"),
+    ]
+    if flt.q is None:
+        # The page's rows and the total in one statement: the page's ids are picked from
+        # ``measures`` alone (its primary key walked backwards), then joined; both inner
+        # selects stand on their own (no correlation with the outer ``measures``).
+        counted = select(func.count()).select_from(Measure).where(*conditions)
+        ids = (
+            select(Measure.id)
+            .where(*conditions)
+            .order_by(Measure.id.desc())
+            .offset(offset)
+            .limit(limit)
+            .correlate(None)
         )
-    ).where(*conditions)
-    if order is None:
-        total = int(
+        loaded = (
             (
                 await session.execute(
-                    joined_to_district(select(func.count(Measure.id))).where(*conditions)
+                    joined_to_district(
+                        select(*columns, counted.correlate(None).scalar_subquery().label("total"))
+                    ).where(Measure.id.in_(ids))
                 )
-            ).scalar_one()
+            )
+            .mappings()
+            .all()
         )
-        page_rows = list(
-            (
-                await session.execute(
-                    columns.order_by(Measure.id.desc()).offset(offset).limit(limit)
-                )
-            ).mappings()
+        if loaded:
+            total = int(loaded[0]["total"])
+        else:  # past the end, or nothing matches: the total alone
+            total = int((await session.execute(counted)).scalar_one())
+        page_ids = sorted((row["id"] for row in loaded), reverse=True)
+    else:  # the search's order: at most SEARCH_LIMIT ids, filtered further here
+        result = await search_measures(
+            session, flt.q, district_id=None, page=0, per_page=SEARCH_LIMIT, today=today
         )
-    else:  # the search's order, kept in Python: at most SEARCH_LIMIT rows
-        rank = {measure_id: index for index, measure_id in enumerate(order)}
-        matched = sorted((await session.execute(columns)).mappings(), key=lambda r: rank[r["id"]])
-        total = len(matched)
-        page_rows = matched[offset : offset + limit]
-    rows = [
+        searched = result.total
+        order = [row.id for row in result.rows]
+        kept: set[int] = set()
+        if order:
+            matching = select(Measure.id).where(Measure.id.in_(order), *conditions)
+            kept = set((await session.execute(matching)).scalars())
+        ordered = [measure_id for measure_id in order if measure_id in kept]
+        total = len(ordered)
+        page_ids = ordered[offset : offset + limit]
+        loaded = []
+        if page_ids:
+            statement = joined_to_district(select(*columns)).where(Measure.id.in_(page_ids))
+            loaded = (await session.execute(statement)).mappings().all()
+    page = MeasurePage([], total, searched=searched)
+    if not page_ids:
+        return page
+    by_id = {row["id"]: row for row in loaded}
+    rows = [by_id[measure_id] for measure_id in page_ids if measure_id in by_id]
+    page.rows = [
         MeasureRow(
             id=row["id"],
             text=row["text"],
@@ -261,41 +287,37 @@ async def find_measures(
             problem_title=row["problem_title"],
             position=row["position"],
             district_id=row["district_id"],
-            district=names_of(row, "district"),
             meeting_starts_at=row["meeting_starts_at"],
         )
-        for row in page_rows
+        for row in rows
     ]
-    page = MeasurePage(rows, total, searched=searched)
-    page.meeting_ids = {row["id"]: row["meeting_id"] for row in page_rows}
-    page.district_slugs = {row["district_id"]: row["district_slug"] for row in page_rows}
-    page.departments = await departments_of(session, [row.id for row in rows])
+    page.meeting_ids = {row["id"]: row["meeting_id"] for row in rows}
+    page.district_slugs = {row["district_id"]: row["district_slug"] for row in rows}
+    page.departments = await department_codes(session, page_ids)
     return page
 
 
-async def departments_of(
-    session: AsyncSession, measure_ids: list[int]
-) -> dict[int, list[Department]]:
-    """The responsible departments of each measure, in the plan's order (one query)."""
+async def department_codes(session: AsyncSession, measure_ids: list[int]) -> dict[int, list[str]]:
+    """The codes of each measure's responsible departments, in the plan's order (one query)."""
     if not measure_ids:
         return {}
     result = await session.execute(
-        select(MeasureDepartment.measure_id, Department)
+        select(MeasureDepartment.measure_id, Department.code)
         .join(Department, Department.id == MeasureDepartment.department_id)
         .where(MeasureDepartment.measure_id.in_(measure_ids))
         .order_by(MeasureDepartment.measure_id, MeasureDepartment.position, Department.id)
     )
-    found: dict[int, list[Department]] = defaultdict(list)
-    for measure_id, department in result.all():
-        found[measure_id].append(department)
+    found: dict[int, list[str]] = defaultdict(list)
+    for measure_id, code in result.all():
+        found[measure_id].append(code)
     return dict(found)
 
 
-async def history(session: AsyncSession, measure_id: int, limit: int) -> list[CardUpdate]:
-    """A measure's updates, newest first, each with the department that acted (one query; the
-    person who acted is not part of it)."""
+@functools.cache
+def _history_statement() -> Select[Any]:
+    """A measure's updates (``measure_id``, ``limit`` bound), built once."""
     actor = aliased(Department)
-    result = await session.execute(
+    return (
         select(
             MeasureUpdate.created_at,
             MeasureUpdate.kind,
@@ -305,10 +327,16 @@ async def history(session: AsyncSession, measure_id: int, limit: int) -> list[Ca
             *names_columns(actor, "actor"),
         )
         .outerjoin(actor, actor.id == MeasureUpdate.department_id)
-        .where(MeasureUpdate.measure_id == measure_id)
+        .where(MeasureUpdate.measure_id == bindparam("measure_id", type_=Integer))
         .order_by(MeasureUpdate.created_at.desc(), MeasureUpdate.id.desc())
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
     )
+
+
+async def history(session: AsyncSession, measure_id: int, limit: int) -> list[CardUpdate]:
+    """A measure's updates, newest first, each with the department that acted (one query; the
+    person who acted is not part of it)."""
+    result = await session.execute(_history_statement(), {"measure_id": measure_id, "limit": limit})
     return [
         CardUpdate(
             created_at=row["created_at"],

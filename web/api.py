@@ -16,7 +16,7 @@ from models.commitments import city_overview, load_card, meeting_page
 from models.stats import Scope, ScopeKind, build_report
 from models.statuses import MEASURE_LABELS
 from web import serialize
-from web.context import I18N, SESSION_POOL, STATS_CACHE
+from web.context import I18N, SESSION_POOL, STATS_CACHE, district_slug
 from web.http import (
     BadParameter,
     NotFound,
@@ -123,7 +123,7 @@ async def meeting(request: web.Request) -> web.Response:
         page = await meeting_page(session, meeting_id, 0, 10_000, today)
         if page is None:
             raise NotFound("meeting")
-        linked = await public.departments_of(session, [row.id for row in page.rows])
+        linked = await public.department_codes(session, [row.id for row in page.rows])
     problems: list[dict[str, Any]] = []
     for row in page.rows:
         if not problems or problems[-1]["number"] != row.problem_number:
@@ -212,7 +212,7 @@ async def measures_csv(request: web.Request) -> web.Response:
                 i18n.gettext(MEASURE_LABELS.get(row.status, row.status), locale="ru"),
                 left,
                 overdue,
-                ", ".join(d.code for d in page.departments.get(row.id, [])),
+                ", ".join(page.departments.get(row.id, [])),
             ]
         )
     return csv_response(headers, rows, "kezdesu-measures.csv")
@@ -226,8 +226,7 @@ async def measure(request: web.Request) -> web.Response:
         if card is None:
             raise NotFound("measure")
         entries = await public.history(session, measure_id, HISTORY_LIMIT)
-        district = await public.district_by_code(session, card.district.code)
-    slug = district.slug if district is not None else ""
+        slug = await district_slug(request, session, card.district.code)
     return json_response(serialize.measure_detail(card, entries, slug, today))
 
 

@@ -17,7 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from models.settings import Settings
 from models.translation import Translator
 from web import api, miniapp, open311, pages
-from web.context import I18N, REDIS, SESSION_POOL, SETTINGS, STATS_CACHE, TimedCache
+from web.context import (
+    DISTRICT_SLUGS,
+    I18N,
+    REDIS,
+    SESSION_POOL,
+    SETTINGS,
+    STATS_CACHE,
+    TimedCache,
+)
 from web.health import HEALTH_PATH, healthz
 from web.http import Handler, NotFound, error_middleware, etag_middleware
 
@@ -41,6 +49,7 @@ def create_web_app(
     app[I18N] = i18n
     app[REDIS] = redis
     app[STATS_CACHE] = TimedCache(api.STATS_SECONDS)
+    app[DISTRICT_SLUGS] = {}
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),

@@ -15,7 +15,7 @@ from models import public
 from models.clock import local_today
 from models.commitments import Tally, city_overview, district_page, load_card, meeting_page
 from models.statuses import OVERDUE
-from web.context import I18N, SESSION_POOL, SETTINGS
+from web.context import I18N, SESSION_POOL, SETTINGS, district_slug
 from web.http import NotFound, int_param, path_id
 from web.locale import LOCALES, Texts, negotiate
 
@@ -135,13 +135,13 @@ async def measure(request: web.Request) -> web.Response:
         if card is None:
             raise NotFound("measure")
         entries = await public.history(session, measure_id, HISTORY_LIMIT)
-        district = await public.district_by_code(session, card.district.code)
+        slug = await district_slug(request, session, card.district.code)
     status = card.status(t.today)
     return render(
         request,
         "measure.html",
         t,
-        {"card": card, "status": status, "entries": entries, "district": district},
+        {"card": card, "status": status, "entries": entries, "district_slug": slug},
     )
 
 

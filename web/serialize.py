@@ -67,7 +67,7 @@ def measure_row(
     today: dt.date,
     *,
     meeting_id: int | None = None,
-    departments: list[Department] | None = None,
+    departments: list[str] | None = None,
     district_slug: str | None = None,
 ) -> dict[str, Any]:
     left, overdue = days(row.due_date, row.status, today)
@@ -87,7 +87,7 @@ def measure_row(
     if district_slug is not None:
         result["district"] = district_slug
     if departments is not None:
-        result["departments"] = [d.code for d in departments]
+        result["departments"] = departments
     return result
 
 
