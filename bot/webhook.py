@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import re
 import signal
 from collections.abc import AsyncIterator
@@ -141,7 +142,7 @@ async def serving(app: web.Application, settings: Settings) -> AsyncIterator[Non
         except OSError as exc:
             raise ConfigError(
                 f"WEB_PORT is invalid: cannot listen on {settings.web_host}:{settings.web_port} "
-                f"({exc.strerror or exc})"
+                f"({os.strerror(exc.errno) if exc.errno else exc})"
             ) from None
         logger.info("Web server listening on %s:%s", settings.web_host, settings.web_port)
         yield
