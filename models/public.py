@@ -59,6 +59,7 @@ MEASURE_STATUSES: tuple[str, ...] = (
 )
 # The most matches of ``q`` (the bot's search, best first) the measure list filters further.
 SEARCH_LIMIT = 5000
+CHUNK = 5000  # ids per IN (...) list
 
 # Residents' questions that are published: accepted by the moderators and kept. Submitted
 # (not yet moderated), rejected and merged-away questions never are.
@@ -299,17 +300,16 @@ async def find_measures(
 
 async def department_codes(session: AsyncSession, measure_ids: list[int]) -> dict[int, list[str]]:
     """The codes of each measure's responsible departments, in the plan's order (one query)."""
-    if not measure_ids:
-        return {}
-    result = await session.execute(
-        select(MeasureDepartment.measure_id, Department.code)
-        .join(Department, Department.id == MeasureDepartment.department_id)
-        .where(MeasureDepartment.measure_id.in_(measure_ids))
-        .order_by(MeasureDepartment.measure_id, MeasureDepartment.position, Department.id)
-    )
     found: dict[int, list[str]] = defaultdict(list)
-    for measure_id, code in result.all():
-        found[measure_id].append(code)
+    for start in range(0, len(measure_ids), CHUNK):  # bound parameters stay within limits
+        result = await session.execute(
+            select(MeasureDepartment.measure_id, Department.code)
+            .join(Department, Department.id == MeasureDepartment.department_id)
+            .where(MeasureDepartment.measure_id.in_(measure_ids[start : start + CHUNK]))
+            .order_by(MeasureDepartment.measure_id, MeasureDepartment.position, Department.id)
+        )
+        for measure_id, code in result.all():
+            found[measure_id].append(code)
     return dict(found)
 
 

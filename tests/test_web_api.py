@@ -177,6 +177,8 @@ async def test_bad_parameters_get_400_with_a_json_error(
         "stats?from=2022-13-01&to=2022-12-31": "from",
         "stats?from=2022-02-01": "to",
         "stats?from=2022-02-01&to=2022-01-01": "to",
+        "stats?from=0001-01-01&to=2022-01-01": "from",
+        "stats?from=2022-01-01&to=9999-12-31": "to",
     }
     for query, parameter in bad.items():
         body = await get_json(web, f"{API}/{query}", 400)

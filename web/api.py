@@ -36,6 +36,7 @@ DEFAULT_LIMIT = 50
 HISTORY_LIMIT = 200
 CSV_LIMIT = 50_000
 STATS_SECONDS = 300.0
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2100, 12, 31)  # periods of statistics
 
 
 def routes() -> list[web.RouteDef]:
@@ -255,7 +256,10 @@ async def _scope(session: AsyncSession, request: web.Request, today: dt.date) ->
         raise BadParameter("from" if start is None else "to", "both from and to are needed")
     if start > end:
         raise BadParameter("to", "must not be before from")
-    return Scope(ScopeKind.PERIOD, start=start, end=min(end, today + dt.timedelta(days=3660)))
+    for name, day in (("from", start), ("to", end)):
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise BadParameter(name, f"must be between {FIRST_DAY} and {LAST_DAY}")
+    return Scope(ScopeKind.PERIOD, start=start, end=end)
 
 
 async def _report(request: web.Request) -> dict[str, Any]:
