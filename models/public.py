@@ -179,13 +179,21 @@ class MeasurePage:
 
 
 async def find_measures(
-    session: AsyncSession, flt: MeasureFilter, today: dt.date, *, limit: int, offset: int
+    session: AsyncSession,
+    flt: MeasureFilter,
+    today: dt.date,
+    *,
+    limit: int,
+    offset: int,
+    known_total: int | None = None,
 ) -> MeasurePage:
     """Measures matching every filter given. Without ``q`` newest first (by id); with ``q`` in
     the bot's search order (:func:`models.search.search_measures`), among its first
     :data:`SEARCH_LIMIT` matches.
 
-    Two queries without ``q``: the page's rows with the total, and their departments."""
+    Without ``q``: the page's rows (its ids picked from ``measures`` alone, the primary key
+    walked backwards), their departments, and the total unless the caller knows it
+    (``known_total``, e.g. counted a moment ago: counting is a scan of every measure)."""
     conditions: list[ColumnElement[bool]] = []
     searched = 0
     if flt.district_id is not None:
@@ -230,29 +238,19 @@ async def find_measures(
         # The page's rows and the total in one statement: the page's ids are picked from
         # ``measures`` alone (its primary key walked backwards), then joined; both inner
         # selects stand on their own (no correlation with the outer ``measures``).
-        counted = select(func.count()).select_from(Measure).where(*conditions)
         ids = (
             select(Measure.id)
             .where(*conditions)
             .order_by(Measure.id.desc())
             .offset(offset)
             .limit(limit)
-            .correlate(None)
+            .correlate(None)  # stands on its own inside the outer query on ``measures``
         )
-        loaded = (
-            (
-                await session.execute(
-                    joined_to_district(
-                        select(*columns, counted.correlate(None).scalar_subquery().label("total"))
-                    ).where(Measure.id.in_(ids))
-                )
-            )
-            .mappings()
-            .all()
-        )
-        if loaded:
-            total = int(loaded[0]["total"])
-        else:  # past the end, or nothing matches: the total alone
+        statement = joined_to_district(select(*columns)).where(Measure.id.in_(ids))
+        loaded = (await session.execute(statement)).mappings().all()
+        total = known_total
+        if total is None:
+            counted = select(func.count()).select_from(Measure).where(*conditions)
             total = int((await session.execute(counted)).scalar_one())
         page_ids = sorted((row["id"] for row in loaded), reverse=True)
     else:  # the search's order: at most SEARCH_LIMIT ids, filtered further here

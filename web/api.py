@@ -16,7 +16,7 @@ from models.commitments import city_overview, load_card, meeting_page
 from models.stats import Scope, ScopeKind, build_report
 from models.statuses import MEASURE_LABELS
 from web import serialize
-from web.context import I18N, SESSION_POOL, STATS_CACHE, district_slug
+from web.context import I18N, SESSION_POOL, STATS_CACHE, TOTALS_CACHE, district_slug
 from web.http import (
     BadParameter,
     NotFound,
@@ -36,6 +36,7 @@ DEFAULT_LIMIT = 50
 HISTORY_LIMIT = 200
 CSV_LIMIT = 50_000
 STATS_SECONDS = 300.0
+TOTAL_SECONDS = 30.0
 FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2100, 12, 31)  # periods of statistics
 
 
@@ -156,12 +157,33 @@ async def _measure_filter(session: AsyncSession, request: web.Request) -> public
     )
 
 
+async def _find(
+    request: web.Request,
+    session: AsyncSession,
+    flt: public.MeasureFilter,
+    today: dt.date,
+    limit: int,
+    offset: int,
+) -> public.MeasurePage:
+    """A page of measures; a filter's total is counted at most every TOTAL_SECONDS (counting
+    scans every measure, the page itself only its rows)."""
+    totals = request.app[TOTALS_CACHE]
+    key = (flt, today)
+    known = totals.get(key) if flt.q is None else None
+    page = await public.find_measures(
+        session, flt, today, limit=limit, offset=offset, known_total=known
+    )
+    if flt.q is None:
+        totals.put(key, page.total)
+    return page
+
+
 async def measures(request: web.Request) -> web.Response:
     limit, offset = _paging(request)
     today = local_today()
     async with _session(request) as session:
         flt = await _measure_filter(session, request)
-        page = await public.find_measures(session, flt, today, limit=limit, offset=offset)
+        page = await _find(request, session, flt, today, limit, offset)
     items = [
         serialize.measure_row(
             row,
@@ -180,7 +202,7 @@ async def measures_csv(request: web.Request) -> web.Response:
     i18n = request.app[I18N]
     async with _session(request) as session:
         flt = await _measure_filter(session, request)
-        page = await public.find_measures(session, flt, today, limit=CSV_LIMIT, offset=0)
+        page = await _find(request, session, flt, today, CSV_LIMIT, 0)
     headers = [
         "id",
         "district",

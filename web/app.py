@@ -24,6 +24,7 @@ from web.context import (
     SESSION_POOL,
     SETTINGS,
     STATS_CACHE,
+    TOTALS_CACHE,
     TimedCache,
 )
 from web.health import HEALTH_PATH, healthz
@@ -49,6 +50,7 @@ def create_web_app(
     app[I18N] = i18n
     app[REDIS] = redis
     app[STATS_CACHE] = TimedCache(api.STATS_SECONDS)
+    app[TOTALS_CACHE] = TimedCache(api.TOTAL_SECONDS, size=1024)
     app[DISTRICT_SLUGS] = {}
     aiohttp_jinja2.setup(
         app,

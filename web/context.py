@@ -42,6 +42,7 @@ SESSION_POOL = web.AppKey("session_pool", async_sessionmaker[AsyncSession])
 SETTINGS = web.AppKey("settings", Settings)
 I18N = web.AppKey("i18n", Translator)
 STATS_CACHE = web.AppKey("stats_cache", TimedCache)
+TOTALS_CACHE = web.AppKey("totals_cache", TimedCache)  # a measure filter's total
 # District slugs by code: reference data, read once (the card names its district by code).
 DISTRICT_SLUGS = web.AppKey("district_slugs", dict[str, str])
 # A ``redis.asyncio.Redis`` when forms live in Redis (the health check pings it), else None.
