@@ -176,3 +176,25 @@ async def test_static_files_are_served_by_the_app(web: TestClient[Any, Any]) -> 
     script = await web.get("/static/app.js")
     assert script.status == 200 and "tgWebAppData" in await script.text()
     assert "url(" not in await css.text() and "@import" not in await css.text()
+
+
+def test_the_web_package_reads_through_models_only() -> None:
+    """web/ imports models/ (and aiogram's initData check), never handlers/, bot/ or
+    scheduler/; no module is over 700 lines."""
+    import ast
+    from pathlib import Path
+
+    for path in (Path(__file__).resolve().parent.parent / "web").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        assert len(source.splitlines()) <= 700, path
+        for node in ast.walk(ast.parse(source)):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                top = name.split(".")[0]
+                assert top not in {"bot", "handlers", "scheduler"}, (path.name, name)
+                if top == "aiogram":
+                    assert name == "aiogram.utils.web_app", (path.name, name)
