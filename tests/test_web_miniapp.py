@@ -208,3 +208,19 @@ async def test_menu_button_opens_the_city_overview(bot: Any, i18n: Any) -> None:
     assert first.menu_button.web_app.url == "https://kezdesu.example.kz/"
     assert first.menu_button.text == "Обязательства"
     assert isinstance(second.menu_button, MenuButtonDefault)
+
+
+async def test_a_shared_card_links_to_its_page(public_dp: Any, bot: Any, world: World) -> None:
+    """Inline mode: a plain link (no Mini App buttons in inline messages), in the reader's
+    language (no ?lang)."""
+    from aiogram.methods import AnswerInlineQuery
+
+    client = BotClient(dp=public_dp, bot=bot, user_id=5504)
+    await onboard(client, "ru")
+    sent = await client.inline("школ")
+    (answer,) = [s.method for s in sent if isinstance(s.method, AnswerInlineQuery)]
+    assert answer.results
+    for article in answer.results:
+        rows = article.reply_markup.inline_keyboard  # type: ignore[union-attr]
+        assert rows[1][0].url == f"https://kezdesu.example.kz/m/{article.id[1:]}"
+        assert rows[1][0].web_app is None
