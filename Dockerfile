@@ -22,10 +22,11 @@ RUN pip install --no-deps -e . \
     && mkdir -p /app/data && chown kezdesu /app/data
 
 USER kezdesu
-# Webhook mode listens here (WEBHOOK_PORT); long polling needs no port.
+# The process's web server (WEB_PORT): the public site, open data, the Mini App, /healthz and,
+# in webhook mode, the webhook; served in both modes unless WEB_PORT=0.
 EXPOSE 8080
-# In webhook mode the health endpoint checks the database (and Redis); polling has no server.
+# The health endpoint checks the database (and Redis); with WEB_PORT=0 there is nothing to ask.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-    CMD python -c "import os, sys, urllib.request; url = os.environ.get('WEBHOOK_URL'); sys.exit(0) if not url else urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('WEBHOOK_PORT', '8080'), timeout=4)"
+    CMD python -c "import os, sys, urllib.request; port = os.environ.get('WEB_PORT') or os.environ.get('WEBHOOK_PORT') or '8080'; sys.exit(0) if port == '0' else urllib.request.urlopen('http://127.0.0.1:%s/healthz' % port, timeout=4)"
 
 CMD ["kezdesu"]

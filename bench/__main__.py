@@ -23,14 +23,14 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bench import dispatcher, generate, memory, planner
+from bench import dispatcher, generate, memory, planner, web
 from models.db import create_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get(
     "BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
-SECTIONS = ("throughput", "planner", "memory", "delivery")
+SECTIONS = ("throughput", "planner", "web", "memory", "delivery")
 
 
 def _tag(scale: float) -> str:
@@ -111,6 +111,10 @@ async def main(args: argparse.Namespace) -> None:
                 baseline, count, timings = await planner.measure(engine, rounds=args.rounds)
                 for line in planner.lines(backend, baseline, count, timings):
                     print(line)
+            if "web" in sections:
+                result = await web.measure(engine, backend, requests=args.web_requests)
+                for line in result.lines():
+                    print(line)
         finally:
             await engine.dispose()
         if "memory" in sections:
@@ -140,6 +144,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="throughput: let the fake Bot API also parse each message's HTML and check its "
         "limits as Telegram does (on both sides; off by default: Telegram's work, not the bot's)",
+    )
+    parser.add_argument(
+        "--web-requests", type=int, default=400, help="web: requests per route (and static)"
     )
     parser.add_argument("--memory-users", type=int, default=100)
     parser.add_argument("--memory-wait", type=float, default=30.0)

@@ -127,6 +127,7 @@ async def measure(
             "TELEGRAM_API_URL": api.url,
             "DATABASE_URL": url,
             "LOG_LEVEL": "WARNING",
+            "WEB_PORT": "0",  # the bot alone, as before the web side (and as the echo bot)
         }
         for name in ("REDIS_URL", "WEBHOOK_URL"):
             env.pop(name, None)

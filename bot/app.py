@@ -20,11 +20,11 @@ from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.commands import set_commands
+from bot.commands import set_commands, set_menu_button
 from bot.i18n import ProfileI18nMiddleware, create_i18n
 from bot.middlewares import UpdateMiddleware, prepare_bot
 from bot.storage import create_storage, startup_lock
-from bot.webhook import check_webhook_settings, run_webhook
+from bot.webhook import check_webhook_settings, run_polling, run_webhook
 from handlers import get_routers
 from models.db import create_engine, create_session_pool, migrate
 from models.reference import ensure_reference_data
@@ -82,6 +82,7 @@ def create_dispatcher(
 
 async def _on_startup(bot: Bot, i18n: I18n, settings: Settings) -> None:
     await set_commands(bot, i18n, settings.default_locale, sorted(settings.admin_ids))
+    await set_menu_button(bot, i18n, settings.default_locale, settings.web_public_url)
 
 
 async def prepare_database(
@@ -113,7 +114,8 @@ def settle_heap() -> None:
 
 
 async def run_bot(settings: Settings) -> None:
-    """Long polling by default; an aiohttp webhook server when WEBHOOK_URL is set."""
+    """Long polling by default, webhook mode when WEBHOOK_URL is set; the web server (web/) in
+    both, unless WEB_PORT=0 (polling only)."""
     if settings.webhook_url:
         check_webhook_settings(settings)  # one clear line before touching anything
     # Replicas starting together migrate one after the other (a no-op on PostgreSQL's second).
@@ -126,7 +128,7 @@ async def run_bot(settings: Settings) -> None:
         if settings.webhook_url:
             await run_webhook(bot, dp, settings)
         else:
-            logger.info("Starting long polling")
-            await dp.start_polling(bot, handle_signals=True, close_bot_session=True)
+            await run_polling(bot, dp, settings)
     finally:
+        await bot.session.close()  # already closed by polling; not when the server failed
         await engine.dispose()

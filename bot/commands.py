@@ -18,6 +18,9 @@ from aiogram.types import (
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
+    MenuButtonDefault,
+    MenuButtonWebApp,
+    WebAppInfo,
 )
 from aiogram.utils.i18n import I18n
 
@@ -89,3 +92,26 @@ async def set_commands(
             )
         except TelegramAPIError as exc:  # e.g. an admin who never opened the bot
             logger.warning("The Bot API server refused set_my_commands for %s: %s", scope, exc)
+
+
+MENU_BUTTON = N_("Commitments")
+
+
+async def set_menu_button(
+    bot: Bot, i18n: I18n, default_locale: str, public_url: str | None
+) -> None:
+    """With ``WEB_PUBLIC_URL`` the menu button of private chats opens the city overview as a
+    Mini App (in the language Telegram's app asks for); without it, Telegram's default (the
+    command list) is put back."""
+    try:
+        if public_url:
+            await bot.set_chat_menu_button(
+                menu_button=MenuButtonWebApp(
+                    text=i18n.gettext(MENU_BUTTON, locale=default_locale),
+                    web_app=WebAppInfo(url=f"{public_url}/"),  # the page follows the app's language
+                )
+            )
+        else:
+            await bot.set_chat_menu_button(menu_button=MenuButtonDefault())
+    except TelegramAPIError as exc:
+        logger.warning("The Bot API server refused set_chat_menu_button: %s", exc)

@@ -35,8 +35,9 @@ def extracted_messages() -> dict[str, tuple[str | None, str]]:
     found: dict[str, tuple[str | None, str]] = {}
     method_map = [
         (f"{area}/**.py", "python")
-        for area in ("bot", "documents", "handlers", "models", "scheduler")
+        for area in ("bot", "documents", "handlers", "models", "scheduler", "web")
     ]
+    method_map.append(("web/templates/**.html", "jinja2"))
     for filename, lineno, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map=method_map, keywords=KEYWORD_SPECS
     ):

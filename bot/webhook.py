@@ -1,9 +1,11 @@
-"""Webhook mode: an aiohttp server that Telegram (through a reverse proxy) posts updates to.
+"""The process's one HTTP server (web/), and webhook mode on it.
 
-Chosen when ``WEBHOOK_URL`` is set; long polling stays the default. Every request must carry
-``X-Telegram-Bot-Api-Secret-Token`` equal to ``WEBHOOK_SECRET`` (401 otherwise, and the update is
-not processed). ``GET /healthz`` answers 200 when the database (and Redis, when used) answer,
-503 otherwise, for the process manager and the load balancer.
+The server runs in both modes (``WEB_HOST``/``WEB_PORT``; ``WEB_PORT=0`` switches it off when
+polling): the public pages, the open data, the Mini App's actions and ``GET /healthz`` (200 when
+the database, and Redis when used, answer; 503 otherwise). With ``WEBHOOK_URL`` set, Telegram
+(through a reverse proxy) also posts updates to ``WEBHOOK_PATH`` on it; every such request must
+carry ``X-Telegram-Bot-Api-Secret-Token`` equal to ``WEBHOOK_SECRET`` (401 otherwise, and the
+update is not processed). In polling mode there is no webhook route at all.
 
 Several replicas can serve one webhook URL behind a load balancer: each sets the same webhook at
 start and none deletes it on shutdown.
@@ -14,25 +16,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import re
 import signal
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from aiogram import Bot, Dispatcher
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.settings import ConfigError, Settings
+from web.app import create_web_app
+from web.health import HEALTH_PATH
 
 logger = logging.getLogger(__name__)
 
-HEALTH_PATH = "/healthz"
-HEALTH_TIMEOUT_SECONDS = 3.0
 # What Telegram accepts as a secret_token.
 _SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+# The web side's own paths (web/), which the webhook must not shadow.
+SITE_PATHS = frozenset({"/", HEALTH_PATH, "/departments"})
+SITE_PREFIXES = ("/api/", "/open311/", "/app/", "/static/", "/m/", "/d/", "/meetings/")
 
 DISPATCHER_KEY = web.AppKey("dispatcher", Dispatcher)
 BOT_KEY = web.AppKey("bot", Bot)
@@ -58,9 +64,15 @@ def check_webhook_settings(settings: Settings) -> None:
         raise ConfigError(
             "WEBHOOK_SECRET is invalid: use 1-256 characters: letters, digits, _ and -"
         )
-    if not settings.webhook_path.startswith("/") or settings.webhook_path == HEALTH_PATH:
+    path = settings.webhook_path
+    if not path.startswith("/") or path in SITE_PATHS or path.startswith(SITE_PREFIXES):
         raise ConfigError(
-            f"WEBHOOK_PATH is invalid: must start with / and differ from {HEALTH_PATH}"
+            f"WEBHOOK_PATH is invalid: must start with / and differ from the site's pages "
+            f"({HEALTH_PATH}, /, /api/…), such as /telegram/webhook"
+        )
+    if settings.web_port == 0:
+        raise ConfigError(
+            "WEB_PORT is invalid: webhook mode needs the web server (WEB_PORT=0 switches it off)"
         )
 
 
@@ -76,24 +88,29 @@ def public_webhook_url(settings: Settings) -> str:
 def create_app(
     bot: Bot, dp: Dispatcher, settings: Settings, *, handle_in_background: bool = True
 ) -> web.Application:
-    """The aiohttp application: the webhook route, the health check, start-up and shutdown.
+    """The process's web application (web/), with the webhook route, start-up and shutdown in
+    webhook mode.
 
     ``handle_in_background`` answers Telegram at once and processes the update in a task (what
     production wants: Telegram waits for no database); tests turn it off to await the handlers.
     """
-    app = web.Application()
+    app = create_web_app(
+        settings,
+        dp["session_pool"],
+        dp["i18n"],
+        redis=getattr(dp.storage, "redis", None),
+    )
     app[DISPATCHER_KEY] = dp
     app[BOT_KEY] = bot
-    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-    SimpleRequestHandler(
-        dispatcher=dp,
-        bot=bot,
-        secret_token=secret,
-        handle_in_background=handle_in_background,
-    ).register(app, path=settings.webhook_path)
-    app.router.add_get(HEALTH_PATH, healthz)
-    setup_application(app, dp, bot=bot)  # dp startup/shutdown hooks (commands, scheduler)
     if settings.webhook_url:
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        SimpleRequestHandler(
+            dispatcher=dp,
+            bot=bot,
+            secret_token=secret,
+            handle_in_background=handle_in_background,
+        ).register(app, path=settings.webhook_path)
+        setup_application(app, dp, bot=bot)  # dp startup/shutdown hooks (commands, scheduler)
         app.on_startup.append(_set_webhook)
     return app
 
@@ -113,42 +130,29 @@ async def _set_webhook(app: web.Application) -> None:
     logger.info("Webhook set to %s", url)
 
 
-async def check_health(dp: Dispatcher) -> dict[str, str]:
-    """``{"database": "ok", "redis": "ok"}``, with the error's name where a check failed."""
-    checks: dict[str, str] = {}
-    pool: async_sessionmaker[AsyncSession] = dp["session_pool"]
+@contextlib.asynccontextmanager
+async def serving(app: web.Application, settings: Settings) -> AsyncIterator[None]:
+    """The application listening on WEB_HOST:WEB_PORT while the block runs."""
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
     try:
-        async with asyncio.timeout(HEALTH_TIMEOUT_SECONDS), pool() as session:
-            await session.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - any failure means "not healthy"
-        checks["database"] = f"error: {type(exc).__name__}"
-    redis = getattr(dp.storage, "redis", None)
-    if redis is not None:
+        site = web.TCPSite(runner, settings.web_host, settings.web_port)
         try:
-            async with asyncio.timeout(HEALTH_TIMEOUT_SECONDS):
-                await redis.ping()
-            checks["redis"] = "ok"
-        except Exception as exc:  # noqa: BLE001
-            checks["redis"] = f"error: {type(exc).__name__}"
-    return checks
-
-
-async def healthz(request: web.Request) -> web.Response:
-    checks = await check_health(request.app[DISPATCHER_KEY])
-    healthy = all(value == "ok" for value in checks.values())
-    if not healthy:
-        logger.warning("Health check failed: %s", checks)
-    return web.json_response(
-        {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503
-    )
+            await site.start()
+        except OSError as exc:
+            raise ConfigError(
+                f"WEB_PORT is invalid: cannot listen on {settings.web_host}:{settings.web_port} "
+                f"({os.strerror(exc.errno) if exc.errno else exc})"
+            ) from None
+        logger.info("Web server listening on %s:%s", settings.web_host, settings.web_port)
+        yield
+    finally:
+        await runner.cleanup()
 
 
 async def run_webhook(bot: Bot, dp: Dispatcher, settings: Settings, **kwargs: Any) -> None:
     """Serve until SIGINT or SIGTERM, then shut down cleanly (dp shutdown, bot session)."""
     app = create_app(bot, dp, settings, **kwargs)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = (signal.SIGINT, signal.SIGTERM)
@@ -156,18 +160,21 @@ async def run_webhook(bot: Bot, dp: Dispatcher, settings: Settings, **kwargs: An
         with contextlib.suppress(NotImplementedError):  # not on Windows
             loop.add_signal_handler(sig, stop.set)
     try:
-        site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
-        await site.start()
-        logger.info(
-            "Webhook server listening on %s:%s%s",
-            settings.webhook_host,
-            settings.webhook_port,
-            settings.webhook_path,
-        )
-        await stop.wait()
-        logger.info("Stopping the webhook server")
+        async with serving(app, settings):
+            logger.info("Webhook on %s", settings.webhook_path)
+            await stop.wait()
+            logger.info("Stopping the web server")
     finally:
         for sig in signals:
             with contextlib.suppress(NotImplementedError):
                 loop.remove_signal_handler(sig)
-        await runner.cleanup()
+
+
+async def run_polling(bot: Bot, dp: Dispatcher, settings: Settings) -> None:
+    """Long polling, with the web server beside it unless WEB_PORT=0."""
+    logger.info("Starting long polling")
+    if settings.web_port == 0:
+        await dp.start_polling(bot, handle_signals=True, close_bot_session=True)
+        return
+    async with serving(create_app(bot, dp, settings), settings):
+        await dp.start_polling(bot, handle_signals=True, close_bot_session=True)

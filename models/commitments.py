@@ -78,7 +78,7 @@ def _seen_status(today: dt.date) -> object:
     )
 
 
-async def _tallies(
+async def measure_tallies(
     session: AsyncSession, key: object, today: dt.date, where: object | None = None
 ) -> dict[int, Tally]:
     """One grouped query: ``key`` (a meeting or district id column) → tally."""
@@ -111,7 +111,7 @@ class DistrictSummary:
 async def city_overview(session: AsyncSession, today: dt.date) -> list[DistrictSummary]:
     """Every district in the reference order with its measures' tally (three queries)."""
     districts = list((await session.execute(select(District).order_by(District.order))).scalars())
-    tallies = await _tallies(session, Meeting.district_id, today)
+    tallies = await measure_tallies(session, Meeting.district_id, today)
     meetings = dict(
         (
             await session.execute(
@@ -175,7 +175,7 @@ async def district_page(
     )
     tallies: dict[int, Tally] = {}
     if meetings:
-        tallies = await _tallies(
+        tallies = await measure_tallies(
             session, Meeting.id, today, Meeting.id.in_([m.id for m in meetings])
         )
     following = False
@@ -266,7 +266,7 @@ async def meeting_page(
     if found is None:
         return None
     meeting, district = found
-    tally = (await _tallies(session, Meeting.id, today, Meeting.id == meeting_id)).get(
+    tally = (await measure_tallies(session, Meeting.id, today, Meeting.id == meeting_id)).get(
         meeting_id, Tally()
     )
     total = tally.total

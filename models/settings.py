@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/kezdesu.sqlite3"
@@ -41,11 +42,21 @@ class Settings(BaseSettings):
     quiet_hours_start: int = Field(default=22, ge=0, le=23)
     quiet_hours_end: int = Field(default=8, ge=0, le=23)
 
-    # Webhook mode (long polling when WEBHOOK_URL is empty).
+    # The one HTTP server of the process (web/): public pages, open data, the Mini App, the
+    # health check and, in webhook mode, the webhook. WEB_PORT=0 switches it off (polling only).
+    # WEBHOOK_HOST/WEBHOOK_PORT, this server's former names, are still read.
+    web_host: str = Field(
+        default="0.0.0.0", validation_alias=AliasChoices("web_host", "webhook_host")
+    )
+    web_port: int = Field(
+        default=8080, ge=0, le=65535, validation_alias=AliasChoices("web_port", "webhook_port")
+    )
+    # The public https address of that server, which the bot links to (card, menu button).
+    web_public_url: str | None = None
+
+    # Webhook mode (long polling when WEBHOOK_URL is empty), served by the same server.
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
-    webhook_host: str = "0.0.0.0"
-    webhook_port: int = Field(default=8080, ge=1, le=65535)
     webhook_path: str = "/telegram/webhook"
 
     @field_validator("bot_token")
@@ -86,6 +97,16 @@ class Settings(BaseSettings):
                 raise ValueError("must be positive numbers of days")
             return tuple(days)
         return value
+
+    @field_validator("web_public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("must be the site's https:// address, such as https://kezdesu.kz")
+        return value.strip().rstrip("/")
 
     @field_validator("timezone")
     @classmethod

@@ -282,7 +282,10 @@ async def build_report(
     for measure_id, department_ids_of_measure in departments_of.items():
         measure = measures_by_id[measure_id]
         for department_id in department_ids_of_measure:
-            _count_measure(row_for(department_id), measure, today, tz)
+            closed = measure.closed_at or measure.updated_at
+            count_measure(
+                row_for(department_id), measure.status, measure.due_date, closed, today, tz
+            )
     for question in questions:
         if question.department_id is None or question.status not in CLASSIFIED_STATUSES:
             continue
@@ -313,17 +316,25 @@ async def build_report(
     )
 
 
-def _count_measure(row: DepartmentRow, measure: Measure, today: dt.date, tz: ZoneInfo) -> None:
+def count_measure(
+    row: DepartmentRow,
+    status: str,
+    due_date: dt.date | None,
+    closed: dt.datetime,
+    today: dt.date,
+    tz: ZoneInfo,
+) -> None:
+    """Count one measure of a department: done on time or late (by the local day it was
+    closed, ``closed``), overdue now, or neither."""
     row.measures += 1
-    if measure.status == MeasureStatus.DONE:
-        closed = measure.closed_at or measure.updated_at
+    if status == MeasureStatus.DONE:
         closed_day = closed.astimezone(tz).date()
-        if measure.due_date is None or closed_day <= measure.due_date:
+        if due_date is None or closed_day <= due_date:
             row.closed_on_time += 1
         else:
             row.closed_late += 1
-            row.days_late.append((closed_day - measure.due_date).days)
-    elif effective_status(measure.status, measure.due_date, today) == OVERDUE:
-        assert measure.due_date is not None
+            row.days_late.append((closed_day - due_date).days)
+    elif effective_status(status, due_date, today) == OVERDUE:
+        assert due_date is not None
         row.overdue_now += 1
-        row.days_late.append((today - measure.due_date).days)
+        row.days_late.append((today - due_date).days)

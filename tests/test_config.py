@@ -3,7 +3,9 @@ traceback."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -47,6 +49,28 @@ def test_without_bot_token_one_clear_line_and_nonzero_exit(tmp_path: Path) -> No
         ({"BOT_TOKEN": "1:a", "DATABASE_URL": "mysql://x"}, "DATABASE_URL is invalid"),
         ({"BOT_TOKEN": "1:a", "REMINDER_DAYS": "7,-1"}, "REMINDER_DAYS is invalid"),
         ({"BOT_TOKEN": "1:a", "DATABASE_POOL_SIZE": "0"}, "DATABASE_POOL_SIZE is invalid"),
+        ({"BOT_TOKEN": "1:a", "WEB_PUBLIC_URL": "http://x.kz"}, "WEB_PUBLIC_URL is invalid"),
+        ({"BOT_TOKEN": "1:a", "WEB_PUBLIC_URL": "kezdesu.kz"}, "WEB_PUBLIC_URL is invalid"),
+        ({"BOT_TOKEN": "1:a", "WEB_PORT": "70000"}, "WEB_PORT is invalid"),
+        ({"BOT_TOKEN": "1:a", "WEB_PORT": "http"}, "WEB_PORT is invalid"),
+        (
+            {
+                "BOT_TOKEN": "1:a",
+                "WEB_PORT": "0",
+                "WEBHOOK_URL": "https://x.kz/h",
+                "WEBHOOK_SECRET": "s",
+            },
+            "WEB_PORT is invalid: webhook mode needs the web server",
+        ),
+        (
+            {
+                "BOT_TOKEN": "1:a",
+                "WEBHOOK_URL": "https://x.kz/h",
+                "WEBHOOK_SECRET": "s",
+                "WEBHOOK_PATH": "/api/v1/x",
+            },
+            "WEBHOOK_PATH is invalid",
+        ),
     ],
 )
 def test_malformed_settings_name_the_setting(env: dict[str, str], message: str) -> None:
@@ -99,3 +123,41 @@ def test_migrate_and_demo_subcommands(tmp_path: Path) -> None:
     second = _run({"DATABASE_URL": url}, "demo")
     assert "already present" in second.stdout
     assert "0 problem issues and 0 measures added, 0 updated, 12 unchanged" in second.stdout
+
+
+def test_web_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_TOKEN", "123:abc")
+    monkeypatch.setenv("WEB_PUBLIC_URL", "https://kezdesu.example.kz/ ")
+    settings = load_settings(_env_file=None)
+    assert settings.web_public_url == "https://kezdesu.example.kz"
+    assert (settings.web_host, settings.web_port) == ("0.0.0.0", 8080)
+    # the server's former names are still read
+    monkeypatch.setenv("WEBHOOK_HOST", "127.0.0.1")
+    monkeypatch.setenv("WEBHOOK_PORT", "8081")
+    assert (load_settings(_env_file=None).web_host, load_settings(_env_file=None).web_port) == (
+        "127.0.0.1",
+        8081,
+    )
+    monkeypatch.setenv("WEB_PORT", "0")
+    assert load_settings(_env_file=None).web_port == 0
+
+
+async def test_a_busy_web_port_stops_the_bot_with_one_line(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = await asyncio.to_thread(
+            _run,
+            {
+                "BOT_TOKEN": "1:a",
+                "WEB_HOST": "127.0.0.1",
+                "WEB_PORT": str(port),
+                "LOG_LEVEL": "ERROR",
+                "TELEGRAM_API_URL": "http://127.0.0.1:9",
+                "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.sqlite3",
+            },
+        )
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("kezdesu: WEB_PORT is invalid: cannot listen on 127.0.0.1:")

@@ -99,8 +99,8 @@ async def replicas(fresh_database: str, api: FakeBotAPI) -> AsyncIterator[list[R
             "REDIS_URL": REDIS_URL,
             "WEBHOOK_URL": "https://bot.example.kz/tg",
             "WEBHOOK_SECRET": SECRET,
-            "WEBHOOK_HOST": "127.0.0.1",
-            "WEBHOOK_PORT": str(port),
+            "WEB_HOST": "127.0.0.1",
+            "WEB_PORT": str(port),
             "WEBHOOK_PATH": "/tg",
             "LOG_LEVEL": "WARNING",
         }

@@ -6,8 +6,11 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
+
+from aiohttp import ClientSession
 
 from tests.fake_bot_api import FakeBotAPI
 
@@ -16,15 +19,27 @@ PROMPTS = {"ru": "Выберите язык", "kk": "Тілді таңдаңыз
 DISTRICT = {"ru": "Выберите свой район", "kk": "Ауданыңызды таңдаңыз", "en": "Choose your district"}
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 async def test_bot_process_answers_start_in_three_languages(tmp_path: Path) -> None:
+    """Long polling, with the web server beside it (WEB_HOST/WEB_PORT) and the Mini App's menu
+    button set (WEB_PUBLIC_URL)."""
     api = FakeBotAPI()
     await api.start()
+    port = _free_port()
     env = {
         **os.environ,
         "BOT_TOKEN": "42:TEST-TOKEN",
         "TELEGRAM_API_URL": api.url,
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.sqlite3",
         "LOG_LEVEL": "WARNING",
+        "WEB_HOST": "127.0.0.1",
+        "WEB_PORT": str(port),
+        "WEB_PUBLIC_URL": "https://kezdesu.example.kz",
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", cwd=ROOT, env=env,
@@ -51,6 +66,16 @@ async def test_bot_process_answers_start_in_three_languages(tmp_path: Path) -> N
         # the command menu was set for each language
         languages = {c.params.get("language_code") for c in api.sent("setMyCommands")}
         assert {"ru", "kk", "en"} <= languages
+        # the menu button opens the city overview as a Mini App
+        (menu,) = api.sent("setChatMenuButton")
+        assert "https://kezdesu.example.kz/" in str(menu.params["menu_button"])
+        # the same process serves the web side while polling
+        async with ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                assert response.status == 200
+            async with http.get(f"http://127.0.0.1:{port}/?lang=kk") as response:
+                assert response.status == 200
+                assert "Бүкіл қала" in await response.text()
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGINT)

@@ -222,8 +222,8 @@ async def test_bot_process_serves_its_webhook(tmp_path: Path) -> None:
         tmp_path,
         WEBHOOK_URL="https://bot.example.kz/tg",
         WEBHOOK_SECRET=SECRET,
-        WEBHOOK_HOST="127.0.0.1",
-        WEBHOOK_PORT=str(port),
+        WEB_HOST="127.0.0.1",
+        WEB_PORT=str(port),
         WEBHOOK_PATH="/tg",
     )
     process = await asyncio.create_subprocess_exec(

@@ -1,22 +1,22 @@
 """The resident area's callbacks and views: district chooser, city overview, a district's
-meetings, a meeting's plan, the measure card and its history, search results and follows.
+meetings, a meeting's plan, the measure card and its history, and follows.
 
 Views are pure functions ``(data, locale, …) -> (text, markup)``: texts come from the current
 gettext locale, dates from Babel in ``locale`` (Asia/Almaty). Every view keeps within Telegram's
 4096 characters by truncating long parts, and every callback carries ids and short enums only.
-:func:`render_card` is reusable by other areas (with ``nav=None`` it has no "back" button).
+:func:`render_card` is reusable by other areas (with ``nav=None`` it has no "back" button). The
+search results' views are in ``bot.keyboards.search``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from aiogram import html
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n.context import get_i18n
 
@@ -38,7 +38,6 @@ from models.commitments import (
     Tally,
 )
 from models.entities import OPEN_STATUSES, MeasureSource, MeasureStatus
-from models.search import SearchPage
 from models.spoken import SPOKEN_MARK, measure_number
 from models.statuses import OVERDUE, status_mark
 from models.text import truncate
@@ -148,6 +147,29 @@ class CardNav:
 View = tuple[str, InlineKeyboardMarkup]
 
 
+@dataclass(frozen=True)
+class WebLink:
+    """The card's "Open on the web": a Mini App button where Telegram allows one (private
+    chats), a plain link elsewhere (groups, inline messages)."""
+
+    url: str
+    mini_app: bool
+
+    @classmethod
+    def for_measure(
+        cls, public_url: str | None, measure_id: int, locale: str, chat_type: str | None
+    ) -> WebLink | None:
+        if not public_url:
+            return None
+        return cls(f"{public_url}/m/{measure_id}?lang={locale}", chat_type == "private")
+
+    def button(self) -> InlineKeyboardButton:
+        text = _("🌐 Open on the web")
+        if self.mini_app:
+            return InlineKeyboardButton(text=text, web_app=WebAppInfo(url=self.url))
+        return InlineKeyboardButton(text=text, url=self.url)
+
+
 # --- small pieces ------------------------------------------------------------------------------
 
 
@@ -236,7 +258,7 @@ def problem_line(number: int, title: str, source: str, limit: int) -> str:
     )
 
 
-def _fit(parts: list[str], limit: int = MAX_TEXT) -> str:
+def fit_text(parts: list[str], limit: int = MAX_TEXT) -> str:
     """Join, dropping whole trailing lines (never cutting a tag) if it would be too long."""
     text = "\n".join(parts)
     while len(text) > limit and len(parts) > 1:
@@ -294,7 +316,7 @@ def overview_view(summaries: list[DistrictSummary], locale: str, today: dt.date)
     builder.button(text=_("⬅️ Back"), callback_data=DistrictsCb())
     count = len(summaries)
     builder.adjust(*([2] * (count // 2) + ([1] if count % 2 else [])), 1)
-    return _fit(lines), builder.as_markup()
+    return fit_text(lines), builder.as_markup()
 
 
 # --- a district's meetings ---------------------------------------------------------------------
@@ -342,7 +364,7 @@ def district_view(page: DistrictPage, locale: str) -> View:
     )
     builder.row(follow)
     builder.row(InlineKeyboardButton(text=_("⬅️ All districts"), callback_data=DistrictsCb().pack()))
-    return _fit(lines), builder.as_markup()
+    return fit_text(lines), builder.as_markup()
 
 
 # --- a meeting's plan --------------------------------------------------------------------------
@@ -391,7 +413,7 @@ def meeting_view(page: MeetingPage, locale: str, dp: int) -> View:
             callback_data=DistrictPageCb(id=page.district.id, page=dp).pack(),
         )
     )
-    return _fit(lines), builder.as_markup()
+    return fit_text(lines), builder.as_markup()
 
 
 # --- the measure card --------------------------------------------------------------------------
@@ -482,10 +504,15 @@ def card_back_button(card: MeasureCard, nav: CardNav) -> InlineKeyboardButton:
 
 
 def render_card(
-    card: MeasureCard, locale: str, today: dt.date, nav: CardNav | None = CardNav()
+    card: MeasureCard,
+    locale: str,
+    today: dt.date,
+    nav: CardNav | None = CardNav(),
+    web: WebLink | None = None,
 ) -> View:
     """The measure card: text within 4096 characters and its buttons (follow, history, proof,
-    report progress when ``card.can_report``, back when ``nav`` is given)."""
+    report progress when ``card.can_report``, open on the web when ``web`` is given, back when
+    ``nav`` is given)."""
     limit = 3000
     text = _card_text(card, locale, today, limit)
     for _attempt in range(6):
@@ -531,6 +558,8 @@ def render_card(
         )
     if extra:
         builder.row(*extra)
+    if web is not None:
+        builder.row(web.button())
     if nav is not None:
         builder.row(card_back_button(card, nav))
     return text, builder.as_markup()
@@ -568,93 +597,7 @@ def history_view(history: HistoryPage, locale: str, nav: CardNav) -> View:
             callback_data=CardCb(id=measure.id, src=nav.src, page=nav.page, dp=nav.dp).pack(),
         )
     )
-    return _fit(lines), builder.as_markup()
-
-
-# --- search ------------------------------------------------------------------------------------
-
-
-def search_view(result: SearchPage, query: str, locale: str, has_district: bool) -> View:
-    shown_query = html.quote(truncate(query, 100))
-    n = result.total
-    found = (
-        _("found more than {n} commitment", "found more than {n} commitments", n)
-        if result.more
-        else _("found {n} commitment", "found {n} commitments", n)
-    )
-    lines = [_("🔎 «{query}»: {found}").format(query=shown_query, found=found.format(n=n))]
-    if has_district:
-        in_district = (
-            _("More than {n} of them in your district.")
-            if result.more_in_district
-            else _("{n} of them in your district.")
-        )
-        lines.append(in_district.format(n=result.in_district))
-    if result.more:
-        lines.append(_("The closest come first; add a word to narrow the search."))
-    if result.corrections:
-        lines.append(
-            _("Also searched for similar words: {words}.").format(
-                words=", ".join(f"<i>{html.quote(w)}</i>" for w in result.corrections)
-            )
-        )
-    builder = Keyboard()
-    header = None
-    partial = False
-    for index, row in enumerate(result.rows):
-        number = result.page * SEARCH_PER_PAGE + index + 1
-        if number > result.complete and not partial:  # past those matching every word
-            partial = True
-            lines += ["", _("<b>Matching only some of the words</b>")]
-            header = None
-        if has_district:
-            mine = row.district_id == result.district_id
-            wanted = _("<b>In your district</b>") if mine else _("<b>Elsewhere in the city</b>")
-            if wanted != header:
-                header = wanted
-                lines += ["", header]
-        district = html.quote(row.district.short(locale)) if row.district else ""
-        lines.append(
-            f"{number}. {row_mark(row)} {html.quote(truncate(row.text, 160))}\n"
-            f"   <i>{district} · {html.quote(truncate(row.deadline_text, 60))}</i>"
-        )
-        builder.row(
-            InlineKeyboardButton(
-                text=measure_button_text(row, f"{number}. "),
-                callback_data=CardCb(id=row.id, src=Src.SEARCH, page=result.page, dp=0).pack(),
-            )
-        )
-    pages = page_count(result.total, SEARCH_PER_PAGE)
-    nav = pagination_row(result.page, pages, lambda p: SearchCb(page=p).pack())
-    if nav:
-        builder.row(*nav)
-    return _fit(lines), builder.as_markup()
-
-
-def no_results_view(query: str, suggestions: Sequence[str] = ()) -> View:
-    lines = [
-        _("🔎 Nothing found for «{query}».").format(query=html.quote(truncate(query, 100))),
-        "",
-    ]
-    if suggestions:
-        lines += [
-            _("Did you mean: {words}?").format(
-                words=", ".join(f"<code>{html.quote(w)}</code>" for w in suggestions)
-            ),
-            "",
-        ]
-    lines.append(
-        _(
-            "Try one word: a street (<i>Байтурсынова</i>), a place (<i>Сайран</i>), an object "
-            "(<i>школа</i>, <i>поликлиника</i>, <i>сквер</i>) or a department (<i>УЭиВ</i>). "
-            "Commitments are published in the language of the action plan, usually Russian."
-        )
-    )
-    builder = Keyboard()
-    builder.button(text=_("📋 Browse by district"), callback_data=DistrictsCb())
-    builder.button(text=_("🏙 City overview"), callback_data=OverviewCb())
-    builder.adjust(1)
-    return "\n".join(lines), builder.as_markup()
+    return fit_text(lines), builder.as_markup()
 
 
 # --- follows -----------------------------------------------------------------------------------
@@ -710,4 +653,4 @@ def following_view(page: FollowingPage, locale: str) -> View:
     nav = pagination_row(page.page, pages, lambda p: FollowingCb(page=p))
     if nav:
         builder.row(*nav)
-    return _fit(lines), builder.as_markup()
+    return fit_text(lines), builder.as_markup()

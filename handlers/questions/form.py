@@ -270,9 +270,11 @@ async def begin_form(
                     intro,
                     _(
                         "To take your question we store your Telegram name and the question "
-                        "itself, and pass the question to the akimat. Do you agree to the "
-                        "processing of your personal data for this purpose? You can see and "
-                        "delete what is stored at any time with /mydata and /forget."
+                        "itself, and pass the question to the akimat. Once accepted, the "
+                        "question is published as open data on the bot's website: its text, "
+                        "category and the address or place you give, never your name. Do you "
+                        "agree to the processing of your personal data for this purpose? You "
+                        "can see and delete what is stored at any time with /mydata and /forget."
                     ),
                     disclaimer(),
                 ]

@@ -22,6 +22,7 @@ from bot.keyboards.resident import (
     ProofCb,
     Src,
     View,
+    WebLink,
     history_view,
     render_card,
 )
@@ -31,6 +32,7 @@ from handlers.resident.shared import MEASURE_GONE, VALID_ID, card_nav, page_move
 from models import commitments
 from models.clock import local_today
 from models.entities import Measure, User
+from models.settings import Settings
 from models.text import truncate
 
 
@@ -46,8 +48,19 @@ def router() -> Router:
     return r
 
 
+def chat_type_of(query: CallbackQuery) -> str | None:
+    """The type of the chat a button was pressed in; None for an inline message."""
+    return query.message.chat.type if query.message is not None else None
+
+
 async def card_view(
-    session: AsyncSession, user: User, is_admin: bool, measure_id: int, nav: CardNav
+    session: AsyncSession,
+    user: User,
+    is_admin: bool,
+    measure_id: int,
+    nav: CardNav,
+    settings: Settings,
+    chat_type: str | None,
 ) -> View | None:
     per_page = MEASURES_PER_PAGE if nav.src is Src.NONE else None
     card = await commitments.load_card(
@@ -57,7 +70,9 @@ async def card_view(
         return None
     if nav.src is Src.NONE:  # the page of the plan it is on, loaded with the card
         nav = CardNav(Src.NONE, card.plan_page, 0)
-    return render_card(card, current_locale(), local_today(), nav)
+    locale = current_locale()
+    web = WebLink.for_measure(settings.web_public_url, measure_id, locale, chat_type)
+    return render_card(card, locale, local_today(), nav, web)
 
 
 async def show_card(
@@ -66,10 +81,13 @@ async def show_card(
     session: AsyncSession,
     user: User,
     is_admin: bool,
+    settings: Settings,
     callback_answer: CallbackAnswer,
 ) -> None:
     nav = card_nav(callback_data.src, callback_data.page, callback_data.dp)
-    view = await card_view(session, user, is_admin, callback_data.id, nav)
+    view = await card_view(
+        session, user, is_admin, callback_data.id, nav, settings, chat_type_of(query)
+    )
     if view is None:
         refuse(callback_answer, _(MEASURE_GONE))
         return
@@ -83,10 +101,13 @@ async def open_card(
     user: User,
     is_admin: bool,
     bot: Bot,
+    settings: Settings,
     callback_answer: CallbackAnswer,
 ) -> None:
     """From a notification, reminder or another area's list: the card as a new message."""
-    view = await card_view(session, user, is_admin, callback_data.id, CardNav())
+    view = await card_view(
+        session, user, is_admin, callback_data.id, CardNav(), settings, chat_type_of(query)
+    )
     if view is None:
         refuse(callback_answer, _(MEASURE_GONE))
         return
@@ -102,10 +123,13 @@ async def open_card_from_link(
     user: User,
     is_admin: bool,
     state: FSMContext,
+    settings: Settings,
 ) -> None:
     """``/start m<id>``: a card shared through inline mode; newcomers are then set up."""
     measure_id = int((command.args or "m0")[1:])
-    view = await card_view(session, user, is_admin, measure_id, CardNav())
+    view = await card_view(
+        session, user, is_admin, measure_id, CardNav(), settings, message.chat.type
+    )
     if view is None:
         await message.answer(_("This commitment no longer exists."))
     else:

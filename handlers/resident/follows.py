@@ -24,12 +24,13 @@ from bot.keyboards.resident import (
 )
 from bot.menu import MenuButton, MenuItem
 from bot.replies import refuse, show
-from handlers.resident.card import card_view
+from handlers.resident.card import card_view, chat_type_of
 from handlers.resident.shared import MEASURE_GONE, VALID_ID, card_nav, page_moved
 from models import commitments
 from models.clock import local_today
 from models.entities import District, Measure, User
 from models.follows import follow, unfollow
+from models.settings import Settings
 
 
 def router() -> Router:
@@ -49,6 +50,7 @@ async def toggle_measure_follow(
     session: AsyncSession,
     user: User,
     is_admin: bool,
+    settings: Settings,
     callback_answer: CallbackAnswer,
 ) -> None:
     if await session.get(Measure, callback_data.id) is None:
@@ -63,7 +65,9 @@ async def toggle_measure_follow(
     await session.commit()
     callback_answer.text = answer
     nav = card_nav(callback_data.src, callback_data.page, callback_data.dp)
-    view = await card_view(session, user, is_admin, callback_data.id, nav)
+    view = await card_view(
+        session, user, is_admin, callback_data.id, nav, settings, chat_type_of(query)
+    )
     if view is not None:
         await show(query, *view)
 

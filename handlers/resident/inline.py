@@ -16,9 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import current_locale
 from bot.keyboards.inline import compact_card, compact_description
+from bot.keyboards.resident import WebLink
 from models.clock import local_today
 from models.entities import User
 from models.search import popular_measures, search_measures
+from models.settings import Settings
 from models.statuses import status_mark
 from models.text import truncate
 
@@ -31,8 +33,16 @@ def router() -> Router:
     return r
 
 
+def web_rows(settings: Settings, measure_id: int) -> list[list[InlineKeyboardButton]]:
+    """With WEB_PUBLIC_URL, a link to the measure's page (a shared message is read by anyone,
+    so the page picks the reader's language; no Mini App buttons in inline messages)."""
+    if not settings.web_public_url:
+        return []
+    return [[WebLink(f"{settings.web_public_url}/m/{measure_id}", mini_app=False).button()]]
+
+
 async def inline_search(
-    inline_query: InlineQuery, session: AsyncSession, user: User, bot: Bot
+    inline_query: InlineQuery, session: AsyncSession, user: User, bot: Bot, settings: Settings
 ) -> None:
     locale = current_locale()
     today = local_today()
@@ -70,7 +80,8 @@ async def inline_search(
                 ),
                 reply_markup=InlineKeyboardMarkup(
                     inline_keyboard=[
-                        [InlineKeyboardButton(text=_("📋 Open the full card"), url=link)]
+                        [InlineKeyboardButton(text=_("📋 Open the full card"), url=link)],
+                        *web_rows(settings, row.id),
                     ]
                 ),
             )

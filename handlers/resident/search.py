@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters import PlainText
 from bot.i18n import current_locale
-from bot.keyboards.resident import SEARCH_PER_PAGE, SearchCb, View, no_results_view, search_view
+from bot.keyboards.resident import SEARCH_PER_PAGE, SearchCb, View
+from bot.keyboards.search import no_results_view, search_view
 from bot.menu import MenuButton
 from bot.replies import refuse, show
 from handlers.resident.shared import page_moved

@@ -1,0 +1,93 @@
+"""The web application factory: routes, templates, middlewares, static files.
+
+``create_web_app`` builds the public side; bot/webhook.py adds the webhook route to the same
+application in webhook mode and runs it in both modes. More routes (health checks, metrics) are
+added with ``app.router.add_get`` or ``app.add_routes`` before the application starts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models.settings import Settings
+from models.translation import Translator
+from web import api, miniapp, open311, pages
+from web.context import (
+    DISTRICT_SLUGS,
+    I18N,
+    REDIS,
+    SESSION_POOL,
+    SETTINGS,
+    STATS_CACHE,
+    TOTALS_CACHE,
+    TimedCache,
+)
+from web.health import HEALTH_PATH, healthz
+from web.http import Handler, NotFound, error_middleware, etag_middleware
+
+HERE = Path(__file__).resolve().parent
+STATIC_PATH = "/static"
+
+
+def create_web_app(
+    settings: Settings,
+    session_pool: async_sessionmaker[AsyncSession],
+    i18n: Translator,
+    *,
+    redis: object | None = None,
+) -> web.Application:
+    app = web.Application(
+        middlewares=[error_middleware(pages.error_page), etag_middleware],
+        client_max_size=2 * 1024**2,
+    )
+    app[SETTINGS] = settings
+    app[SESSION_POOL] = session_pool
+    app[I18N] = i18n
+    app[REDIS] = redis
+    app[STATS_CACHE] = TimedCache(api.STATS_SECONDS)
+    app[TOTALS_CACHE] = TimedCache(api.TOTAL_SECONDS, size=1024)
+    app[DISTRICT_SLUGS] = {}
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=jinja2.select_autoescape(default=True),
+        undefined=jinja2.StrictUndefined,
+        auto_reload=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    app.router.add_get(HEALTH_PATH, healthz)
+    app.add_routes(pages.routes())
+    app.add_routes(api.routes())
+    app.add_routes(open311.routes())
+    app.add_routes(miniapp.routes())
+    files = {
+        path.name: (path.read_bytes(), STATIC_TYPES[path.suffix])
+        for path in (HERE / "static").iterdir()
+        if path.suffix in STATIC_TYPES
+    }
+    app.router.add_get(STATIC_PATH + "/{name}", static_file(files))
+    return app
+
+
+STATIC_TYPES = {".css": "text/css", ".js": "text/javascript", ".png": "image/png"}
+
+
+def static_file(files: dict[str, tuple[bytes, str]]) -> Handler:
+    """The stylesheet and the script, read once at start (ETag and 304 by the middleware)."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        found = files.get(request.match_info["name"])
+        if found is None:
+            raise NotFound("file")
+        body, content_type = found
+        response = web.Response(body=body, content_type=content_type, charset="utf-8")
+        response.headers["Cache-Control"] = "public, max-age=3600"
+        return response
+
+    return handler
