@@ -13,6 +13,7 @@ from bot.keyboards.questions import (
     QMyCb,
     QNextCb,
     QPrivacyCb,
+    QSimilarCb,
     QSupportCb,
 )
 from bot.menu import MenuItem
@@ -20,7 +21,16 @@ from handlers.questions import ask, meeting, mine, privacy, support
 from handlers.questions.form import AskForm
 from handlers.questions.privacy import ForgetForm
 
-CALLBACKS = (QConsentCb, QCategoryCb, QFormCb, QNextCb, QMyCb, QSupportCb, QPrivacyCb)
+CALLBACKS = (
+    QConsentCb,
+    QCategoryCb,
+    QFormCb,
+    QNextCb,
+    QMyCb,
+    QSupportCb,
+    QPrivacyCb,
+    QSimilarCb,
+)
 MENU = (MenuItem.ASK, MenuItem.NEXT_MEETING, MenuItem.MY_QUESTIONS)
 FORMS = (AskForm, ForgetForm)
 
