@@ -102,6 +102,12 @@ class QNextCb(CallbackData, prefix="qn"):
     district: int
 
 
+class QCalendarCb(CallbackData, prefix="qk"):
+    """The meeting as an ``.ics`` file ("Add to calendar")."""
+
+    meeting: int
+
+
 def consent_keyboard(nonce: int) -> InlineKeyboardMarkup:
     builder = Keyboard()
     builder.button(text=_("✅ I agree"), callback_data=QConsentCb(agree=True, f=nonce))
@@ -265,6 +271,16 @@ def next_meeting_keyboard(
                     text=_("🔔 Follow the district"),
                     callback_data=QNextCb(action=NextAction.FOLLOW, district=district_id).pack(),
                 )
+            ]
+        )
+    if meeting_id is not None:
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=_("🗓 Add to calendar"),
+                    callback_data=QCalendarCb(meeting=meeting_id).pack(),
+                ),
+                InlineKeyboardButton(text=_("📤 Share"), switch_inline_query=f"mt{meeting_id}"),
             ]
         )
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None

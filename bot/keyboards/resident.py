@@ -321,7 +321,9 @@ def district_view(page: DistrictPage, locale: str) -> View:
             callback_data=DistrictFollowCb(id=district.id, on=1, page=page.page).pack(),
         )
     )
-    builder.row(follow)
+    builder.row(
+        follow, InlineKeyboardButton(text=_("📤 Share"), switch_inline_query=f"d{district.slug}")
+    )
     builder.row(InlineKeyboardButton(text=_("⬅️ All districts"), callback_data=DistrictsCb().pack()))
     return _fit(lines), builder.as_markup()
 
@@ -508,6 +510,7 @@ def render_card(
         )
     if extra:
         builder.row(*extra)
+    builder.row(InlineKeyboardButton(text=_("📤 Share"), switch_inline_query=f"m{card.measure.id}"))
     if nav is not None:
         builder.row(card_back_button(card, nav))
     return text, builder.as_markup()
@@ -684,28 +687,3 @@ def following_view(page: FollowingPage, locale: str) -> View:
     if nav:
         builder.row(*nav)
     return _fit(lines), builder.as_markup()
-
-
-# --- inline mode -------------------------------------------------------------------------------
-
-
-def compact_card(row: MeasureRow, locale: str, today: dt.date) -> str:
-    """The message posted when a measure is shared through inline mode."""
-    district = html.quote(row.district.name(locale)) if row.district else ""
-    lines = [
-        f"<b>{label(row.status, locale)}</b>",
-        html.quote(truncate(row.text, 1500)),
-        "",
-        _("<b>Problem issue {number}. {title}</b>").format(
-            number=row.problem_number, title=html.quote(truncate(row.problem_title, 200))
-        ),
-        deadline_line(row.deadline_text, row.due_date, row.status, today, locale, 150),
-    ]
-    if district:
-        lines.append(f"🏙 {district}")
-    return "\n".join(lines)
-
-
-def compact_description(row: MeasureRow, locale: str) -> str:
-    parts = [row.district.short(locale) if row.district else "", row.deadline_text]
-    return truncate(" · ".join(p for p in parts if p), 200)

@@ -7,6 +7,7 @@ from aiogram import Router
 
 from bot.filters import AreaInput, CallbackPrefix, ChatType
 from bot.keyboards.questions import (
+    QCalendarCb,
     QCategoryCb,
     QConsentCb,
     QFormCb,
@@ -30,6 +31,7 @@ CALLBACKS = (
     QSupportCb,
     QPrivacyCb,
     QSimilarCb,
+    QCalendarCb,
 )
 MENU = (MenuItem.ASK, MenuItem.NEXT_MEETING, MenuItem.MY_QUESTIONS)
 FORMS = (AskForm, ForgetForm)
