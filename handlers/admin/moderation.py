@@ -79,7 +79,10 @@ def router() -> Router:
     r.callback_query.register(open_section, AdminCb.filter(F.section == AdminSection.MODERATION))
     r.callback_query.register(queue_page, ModCb.filter(F.action == ModAction.LIST))
     r.callback_query.register(open_question, ModCb.filter(F.action == ModAction.OPEN))
-    r.callback_query.register(send_question_photo, ModCb.filter(F.action == ModAction.PHOTO))
+    r.callback_query.register(
+        send_question_photo,
+        ModCb.filter((F.action == ModAction.PHOTO) & (F.id > 0) & (F.id < 2**63)),
+    )
     r.callback_query.register(accept_flow, ModAcceptCb.filter())
     r.callback_query.register(ask_reject_reason, ModCb.filter(F.action == ModAction.REJECT))
     r.callback_query.register(choose_merge_target, ModCb.filter(F.action == ModAction.MERGE))

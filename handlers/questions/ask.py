@@ -56,6 +56,7 @@ from handlers.questions.form import (
     target_text,
 )
 from handlers.questions.similar import show_similar, similar_button
+from handlers.resident.shared import VALID_ID
 from models.base import utcnow
 from models.entities import Category, User
 from models.questions import (
@@ -133,7 +134,7 @@ def router() -> Router:
     r.callback_query.register(
         cancel_form_button, StateFilter(AskForm), QFormCb.filter(F.action == FormAction.CANCEL)
     )
-    r.callback_query.register(similar_button, QSimilarCb.filter())
+    r.callback_query.register(similar_button, QSimilarCb.filter(VALID_ID))
     # a button of a finished form, or of another step than the one the form is at
     r.callback_query.register(stale_form_button, QFormCb.filter())
     r.callback_query.register(stale_form_button, QConsentCb.filter())

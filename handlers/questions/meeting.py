@@ -18,6 +18,7 @@ from bot.menu import MenuButton, MenuItem
 from bot.replies import refuse
 from handlers.common import ask_district
 from handlers.questions.form import begin_form, stale_text
+from handlers.resident.shared import MAX_ID
 from models.base import utcnow
 from models.entities import District, Meeting, MeetingStatus, User
 from models.follows import follow, is_following
@@ -30,7 +31,9 @@ def router() -> Router:
     r.message.register(show_next_meeting, MenuButton(MenuItem.NEXT_MEETING), StateFilter(None))
     r.callback_query.register(follow_district, QNextCb.filter(F.action == NextAction.FOLLOW))
     r.callback_query.register(ask_from_card, QNextCb.filter(F.action == NextAction.ASK))
-    r.callback_query.register(send_calendar, QCalendarCb.filter())
+    r.callback_query.register(
+        send_calendar, QCalendarCb.filter((F.meeting > 0) & (F.meeting <= MAX_ID))
+    )
     return r
 
 
