@@ -38,16 +38,17 @@ CALLBACKS = (
 
 def router() -> Router:
     """Private chats. The card first (the button of every notification opens it), the search
-    last, as it takes any text typed at the main menu."""
+    last of those taking text, as it takes any text typed at the main menu; the deep links to a
+    district or a meeting after it (only a ``/start`` with their payload reaches them)."""
     r = Router(name=__name__)
     r.message.filter(ChatType("private"))
     r.callback_query.filter(CallbackPrefix(*CALLBACKS))
     r.include_routers(
         card.router(),
-        links.router(),
         browse.router(),
         follows.router(),
         search.router(),
+        links.router(),
         inline.router(),
     )
     return r
