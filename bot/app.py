@@ -20,7 +20,7 @@ from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.commands import set_commands, set_menu_button
+from bot.commands import set_commands, set_descriptions, set_menu_button
 from bot.i18n import ProfileI18nMiddleware, create_i18n
 from bot.middlewares import UpdateMiddleware, prepare_bot
 from bot.storage import create_storage, startup_lock
@@ -83,6 +83,7 @@ def create_dispatcher(
 async def _on_startup(bot: Bot, i18n: I18n, settings: Settings) -> None:
     await set_commands(bot, i18n, settings.default_locale, sorted(settings.admin_ids))
     await set_menu_button(bot, i18n, settings.default_locale, settings.web_public_url)
+    await set_descriptions(bot, i18n, settings.default_locale)
 
 
 async def prepare_database(

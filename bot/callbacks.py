@@ -21,6 +21,7 @@ class SettingsAction(StrEnum):
     LANGUAGE = "lang"
     DISTRICT = "dist"
     NIGHT = "night"
+    SUMMARY = "sum"
     CLOSE = "close"
 
 

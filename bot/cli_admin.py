@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import create_i18n
 from models.admins import grant_admin, list_admins, revoke_admin
-from models.clock import to_local
+from models.clock import local_today, to_local
 from models.db import create_engine, create_session_pool
 from models.db import migrate as apply_migrations
 from models.entities import Department
@@ -26,6 +27,7 @@ from models.meetings import get_meeting
 from models.plans import ParsedPlan, PlanRow, RowProblem, apply_plan, parse_plan
 from models.reference import ensure_reference_data
 from models.settings import Settings
+from scheduler.notifications import followers as follower_news
 
 FILE_PROBLEMS = {
     FileProblem.NOT_TABLE: "not a table: use a .csv, .xlsx or .json file",
@@ -185,11 +187,15 @@ async def import_command(settings: Settings, args: argparse.Namespace) -> int:
             )
             return 0
         result = await apply_plan(session, meeting.id, plan)
+        told = await follower_news.plan_applied(
+            session, create_i18n(settings.default_locale), meeting, meeting.district, result,
+            local_today(),
+        )  # fmt: skip
         await session.commit()
         print(  # noqa: T201
             f"Imported: {result.problems_created} problem issues and {result.measures_created} "
             f"measures added, {result.measures_updated} updated, {result.measures_unchanged} "
-            "unchanged."
+            f"unchanged; {told} messages to followers queued."
         )
         return 0
 

@@ -1,4 +1,5 @@
-"""The command menus shown by Telegram, set once per language at start-up.
+"""The command menus shown by Telegram, and the bot's description and short description, set
+once per language at start-up.
 
 Three menus: residents' (every private chat), department groups' (every group chat: the
 commands that work there) and the akimat staff's (the private chats of ``ADMIN_IDS``: the
@@ -115,3 +116,33 @@ async def set_menu_button(
             await bot.set_chat_menu_button(menu_button=MenuButtonDefault())
     except TelegramAPIError as exc:
         logger.warning("The Bot API server refused set_chat_menu_button: %s", exc)
+
+
+# What a newcomer's empty chat shows before /start (up to 512 characters), and the bot's profile
+# and shared links (up to 120), in each language.
+DESCRIPTION = N_(
+    "Kezdesu keeps the promises of the Almaty akim's meetings with residents visible. "
+    "Check what was promised in your district and whether it is done, follow a commitment "
+    "to hear when it changes or is overdue, and ask a question before the next meeting. "
+    "Russian, Kazakh and English. Press «Start»."
+)
+SHORT_DESCRIPTION = N_(
+    "The akim's promises to Almaty residents: status, deadlines, questions before meetings."
+)
+
+
+async def set_descriptions(bot: Bot, i18n: I18n, default_locale: str) -> None:
+    """The description and short description in each language (and the default); a Bot API
+    server that refuses them is logged and ignored."""
+    for locale in (*SUPPORTED_LOCALES, None):
+        language = locale or default_locale
+        try:
+            await bot.set_my_description(
+                description=i18n.gettext(DESCRIPTION, locale=language), language_code=locale
+            )
+            await bot.set_my_short_description(
+                short_description=i18n.gettext(SHORT_DESCRIPTION, locale=language),
+                language_code=locale,
+            )
+        except TelegramAPIError as exc:
+            logger.warning("The Bot API server refused the bot's description (%s): %s", locale, exc)

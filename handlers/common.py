@@ -164,7 +164,10 @@ async def _show_settings(
         district=html.quote(district.name(locale)) if district else _("not chosen"),
         night=_("on") if user.night_pushes else _("off"),
     )
-    markup = settings_keyboard(user.night_pushes)
+    text += "\n" + _(
+        "Monthly summary of the commitments you follow that are overdue: {summary}"
+    ).format(summary=_("on") if user.monthly_summary else _("off"))
+    markup = settings_keyboard(user.night_pushes, user.monthly_summary)
     if edit:
         await message.edit_text(text, reply_markup=markup)
     else:
@@ -201,6 +204,11 @@ async def settings_action(
             )
         case SettingsAction.NIGHT:
             user.night_pushes = not user.night_pushes
+            await session.commit()
+            await _show_settings(query.message, session, user, edit=True)
+            callback_answer.text = _("Saved.")
+        case SettingsAction.SUMMARY:
+            user.monthly_summary = not user.monthly_summary
             await session.commit()
             await _show_settings(query.message, session, user, edit=True)
             callback_answer.text = _("Saved.")

@@ -34,6 +34,7 @@ from models.entities import (
     User,
 )
 from models.permissions import may_update_measure_clause
+from models.spoken import measure_number
 from models.statuses import OVERDUE, effective_status
 
 
@@ -215,6 +216,11 @@ class MeasureRow:
     district: Named | None = None  # a District row or its names (CardNames)
     meeting_starts_at: dt.datetime | None = None
     source: str = MeasureSource.PLAN  # spoken: stated at the meeting, not in the plan
+
+    @property
+    def number(self) -> str:
+        """``4.1`` in the plan, ``🗣2`` stated at the meeting."""
+        return measure_number(self.problem_number, self.position, self.source)
 
     @classmethod
     def of(

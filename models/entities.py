@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -347,6 +348,8 @@ class User(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)  # granted from the CLI
     reachable: Mapped[bool] = mapped_column(Boolean, default=True)
     night_pushes: Mapped[bool] = mapped_column(Boolean, default=False)  # opt out of quiet hours
+    # the monthly summary of followed measures still overdue (switched in settings)
+    monthly_summary: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -413,6 +416,8 @@ class Question(Base):
     text: Mapped[str] = mapped_column(Text)
     text_hash: Mapped[str] = mapped_column(String(64), default="", index=True)
     address: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # one optional photo, as Telegram's file id: for moderators and the department only
+    photo_file_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
     longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
     source: Mapped[str] = mapped_column(String(10), default=QuestionSource.BOT)

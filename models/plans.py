@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -198,12 +198,36 @@ def department_index(departments: Sequence[Department]) -> dict[str, int]:
     return index
 
 
+@dataclass(frozen=True)
+class MeasureChange:
+    """What a re-import changed in a measure: the old and new value of each changed field
+    (the deadline as written and as a date, the text, the responsible departments' ids)."""
+
+    measure_id: int
+    old_text: str | None = None
+    new_text: str | None = None
+    old_deadline: tuple[str, dt.date | None] | None = None
+    new_deadline: tuple[str, dt.date | None] | None = None
+    old_departments: tuple[int, ...] | None = None
+    new_departments: tuple[int, ...] | None = None
+
+    @property
+    def fields(self) -> list[str]:
+        """The changed fields, as the history's "import" entry names them."""
+        names = (("text", self.new_text), ("deadline", self.new_deadline))
+        found = [name for name, value in names if value is not None]
+        if self.new_departments is not None:
+            found.append("executors")
+        return found
+
+
 @dataclass
 class ApplyResult:
     problems_created: int = 0
     measures_created: int = 0
     measures_updated: int = 0
     measures_unchanged: int = 0
+    changes: list[MeasureChange] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -264,15 +288,24 @@ async def apply_plan(
                 result.measures_created += 1
                 continue
             measure = found
-            changes = []
+            change = MeasureChange(measure.id)
             if measure.text != pm.text:
-                changes.append("text")
+                change = replace(change, old_text=measure.text, new_text=pm.text)
                 measure.text = pm.text
             if measure.deadline_text != pm.deadline_text or measure.due_date != pm.due_date:
-                changes.append("deadline")
+                change = replace(
+                    change,
+                    old_deadline=(measure.deadline_text, measure.due_date),
+                    new_deadline=(pm.deadline_text, pm.due_date),
+                )
                 measure.deadline_text, measure.due_date = pm.deadline_text, pm.due_date
-            if existing_departments.get(measure.id, []) != pm.department_ids:
-                changes.append("executors")
+            old_departments = existing_departments.get(measure.id, [])
+            if old_departments != pm.department_ids:
+                change = replace(
+                    change,
+                    old_departments=tuple(old_departments),
+                    new_departments=tuple(pm.department_ids),
+                )
                 for link in (
                     await session.execute(
                         select(MeasureDepartment).where(MeasureDepartment.measure_id == measure.id)
@@ -281,16 +314,17 @@ async def apply_plan(
                     await session.delete(link)
                 await session.flush()
                 _link_departments(session, measure.id, pm.department_ids)
-            if changes:
+            if change.fields:
                 session.add(
                     MeasureUpdate(
                         measure_id=measure.id,
                         author_id=author_id,
                         kind="import",
-                        comment=",".join(changes),
+                        comment=",".join(change.fields),
                     )
                 )
                 result.measures_updated += 1
+                result.changes.append(change)
             else:
                 result.measures_unchanged += 1
     await session.flush()

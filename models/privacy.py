@@ -93,7 +93,8 @@ async def forget_user(session: AsyncSession, user: User) -> ForgetResult:
     """Erase the user's personal data (not committed).
 
     Name, username, consent and district are cleared; follows, supports and pending messages
-    are deleted; questions stay for the statistics but lose every link to the person. The
+    are deleted; questions stay for the statistics but lose every link to the person (and
+    their photos, which may show the person or their home). The
     profile row itself stays (it only keeps the Telegram id and language), so the user can
     start over; department membership is an official role and is left to the admins.
     """
@@ -102,7 +103,7 @@ async def forget_user(session: AsyncSession, user: User) -> ForgetResult:
     questions = await session.execute(
         update(Question)
         .where(Question.author_id == user.id)
-        .values(author_id=None, author_name=None, show_name=False)
+        .values(author_id=None, author_name=None, show_name=False, photo_file_id=None)
         .execution_options(synchronize_session=False)
     )
     await session.execute(

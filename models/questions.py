@@ -210,6 +210,7 @@ async def create_question(
     address: str | None = None,
     latitude: float | None = None,
     longitude: float | None = None,
+    photo_file_id: str | None = None,
     source: QuestionSource = QuestionSource.BOT,
     status: QuestionStatus = QuestionStatus.SUBMITTED,
 ) -> Question:
@@ -234,6 +235,7 @@ async def create_question(
         address=address,
         latitude=latitude,
         longitude=longitude,
+        photo_file_id=photo_file_id,
         source=source,
         status=status,
         supporters=0,

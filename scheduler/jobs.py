@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.settings import Settings
 from scheduler.digest import plan_digests
+from scheduler.followers import plan_follower_news
 from scheduler.meetings import plan_meeting_reminders
 from scheduler.reminders import plan_deadline_reminders
 
@@ -72,3 +73,12 @@ async def meeting_reminders_job(
     return await _run(
         "meeting_reminders", plan_meeting_reminders, session_pool, i18n, settings, now
     )
+
+
+async def follower_news_job(
+    session_pool: async_sessionmaker[AsyncSession],
+    i18n: I18n,
+    settings: Settings,
+    now: dt.datetime | None = None,
+) -> dict[str, int]:
+    return await _run("follower_news", plan_follower_news, session_pool, i18n, settings, now)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -116,3 +116,17 @@ async def enqueue_many(
         count = getattr(result, "rowcount", None)
         inserted += len(chunk) if count is None or count < 0 else int(count)
     return inserted
+
+
+async def queued_keys(session: AsyncSession, keys: Iterable[str], *, batch: int = 1000) -> set[str]:
+    """Which of ``keys`` are queued already (any status): a planner that renders many messages
+    skips those before rendering them (the unique index answers each lookup)."""
+    wanted = list(dict.fromkeys(keys))
+    found: set[str] = set()
+    for start in range(0, len(wanted), batch):
+        chunk = wanted[start : start + batch]
+        rows = await session.execute(
+            select(Notification.dedup_key).where(Notification.dedup_key.in_(chunk))
+        )
+        found.update(key for key in rows.scalars() if key is not None)
+    return found

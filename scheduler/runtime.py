@@ -9,7 +9,9 @@ serialised): they are registered afresh at every start with explicit ids and
 - ``deadline_reminders``: daily at 09:05, and once at start (a catch-up after downtime);
 - ``morning_digest``: daily at 09:00, and once at start when that is between 09:00 and the start
   of the quiet hours (today's digest was missed);
-- ``meeting_reminders``: every 15 minutes, the first run at start.
+- ``meeting_reminders``: every 15 minutes, the first run at start;
+- ``follower_news``: daily at 10:00, and once at start (followers told of measures that slipped
+  past their due date, and early in the month their monthly summary).
 
 Pass ``run_background=False`` as workflow data to ``create_dispatcher`` to leave them off.
 """
@@ -30,7 +32,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.settings import Settings
 from scheduler.delivery import DeliveryWorker
-from scheduler.jobs import deadline_reminders_job, meeting_reminders_job, morning_digest_job
+from scheduler.jobs import (
+    deadline_reminders_job,
+    follower_news_job,
+    meeting_reminders_job,
+    morning_digest_job,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +119,25 @@ def create_scheduler(
         replace_existing=True,
         **JOB_DEFAULTS,
         next_run_time=moment + dt.timedelta(seconds=10),
+        kwargs=kwargs,
+    )
+    scheduler.add_job(
+        follower_news_job,
+        CronTrigger(hour=10, minute=0, timezone=tz),
+        id="follower_news",
+        name="Overdue notices and monthly summaries to followers",
+        replace_existing=True,
+        **JOB_DEFAULTS,
+        kwargs=kwargs,
+    )
+    scheduler.add_job(
+        follower_news_job,
+        "date",
+        run_date=moment + dt.timedelta(seconds=30),
+        id="follower_news_catch_up",
+        name="Follower news (catch-up at start)",
+        replace_existing=True,
+        **JOB_DEFAULTS,
         kwargs=kwargs,
     )
     return scheduler

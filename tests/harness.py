@@ -57,6 +57,7 @@ from aiogram.types import (
     Sticker,
     Update,
     User,
+    Video,
     Voice,
 )
 
@@ -394,7 +395,9 @@ class BotClient:
         return await self.feed(Update(update_id=next(_update_ids), message=message), **kwargs)
 
     async def send_content(self, kind: str, **extra: Any) -> list[Sent]:
-        """A non-text message: ``sticker``, ``photo``, ``voice``, ``document``, ``location``."""
+        """A non-text message: ``sticker``, ``photo``, ``voice``, ``video``, ``document``,
+        ``location``; ``extra`` adds fields (``caption``, ``media_group_id``, a photo's
+        ``file_id``)."""
         content: dict[str, Any]
         match kind:
             case "sticker":
@@ -405,8 +408,18 @@ class BotClient:
                     )
                 }  # fmt: skip
             case "photo":
+                file_id = extra.pop("file_id", "ph1")
                 content = {
-                    "photo": [PhotoSize(file_id="ph1", file_unique_id="ph1", width=90, height=90)]
+                    "photo": [
+                        PhotoSize(file_id=f"{file_id}-s", file_unique_id="s", width=90, height=90),
+                        PhotoSize(file_id=file_id, file_unique_id=file_id, width=900, height=900),
+                    ]
+                }
+            case "video":
+                content = {
+                    "video": Video(
+                        file_id="vd", file_unique_id="vd", width=640, height=480, duration=5
+                    )
                 }
             case "voice":
                 content = {"voice": Voice(file_id="vc", file_unique_id="vc", duration=3)}

@@ -181,7 +181,11 @@ async def test_edit_move_and_cancel_notify_followers(
     sent = await admin.send("Дворец школьников, ул. Абая, 1")
     card = last_message(sent)
     assert "Where: Дворец школьников" in card.text
-    assert await notices(session) == []  # a new place alone is not a move
+    placed = await notices(session)  # a new place: the followers hear old → new, not a move
+    assert sorted(n.chat_id for n in placed) == [followers["ru"], followers["kk"]]
+    assert {n.kind for n in placed} == {"meeting_changed"}
+    ru = next(n for n in placed if n.chat_id == followers["ru"])
+    assert "Акимат → Дворец школьников, ул. Абая, 1" in ru.text
 
     # date and time: a move; the intake deadline after the new start is reset
     sent = await admin.click(card, "Edit")
@@ -191,7 +195,7 @@ async def test_edit_move_and_cancel_notify_followers(
     sent = await admin.send("14.06.2026 09:30")
     card = last_message(sent)
     assert "June 14, 2026, 09:30" in card.text
-    moved = await notices(session)
+    moved = [n for n in await notices(session) if n.kind == "meeting_moved"]
     assert sorted(n.chat_id for n in moved) == [followers["ru"], followers["kk"]]
     ru = next(n for n in moved if n.chat_id == followers["ru"])
     assert "14 июня 2026\u202fг., 09:30" in ru.text and "15 июня 2026\u202fг., 15:00" in ru.text
@@ -230,7 +234,9 @@ async def test_edit_move_and_cancel_notify_followers(
     # a second press changes nothing and queues nothing more
     sent = await admin.press(f"am:k:{meeting_id}:0")
     assert "Only a scheduled meeting" in alerts(sent)[0]
-    assert len(await notices(session)) == 4
+    kinds = [n.kind for n in await notices(session)]
+    assert kinds.count("meeting_changed") == 2  # the place; the stream link had none to clear
+    assert len(kinds) == 6
 
 
 async def test_record_outcome_figures(admin: BotClient, session: AsyncSession) -> None:

@@ -137,7 +137,7 @@ async def test_search_totals_come_with_the_page_and_a_page_past_the_end_is_the_l
     assert (nothing.total, nothing.in_district, nothing.rows, nothing.page) == (0, 0, [], 0)
 
 
-async def test_form_text_step_costs_two_statements(
+async def test_form_text_step_costs_five_statements(
     engine: AsyncEngine,
     session: AsyncSession,
     session_pool: async_sessionmaker[AsyncSession],
@@ -149,8 +149,9 @@ async def test_form_text_step_costs_two_statements(
     with count_statements(engine) as statements:
         sent = await client.send("The street lights on Tole bi 12 have been off for a month.")
     assert "send the address" in last_message(sent).text
-    # the profile and the duplicate check
-    assert len(_data_statements(statements)) <= 2, statements
+    # the profile and the duplicate check; then "already promised or asked?": how many of the
+    # district's measures have each word, the search of the rarest, the meeting's questions
+    assert len(_data_statements(statements)) <= 5, statements
 
 
 async def test_enqueue_many_inserts_in_batches_and_skips_queued_keys(session: AsyncSession) -> None:

@@ -35,6 +35,8 @@ def test_jobs_are_registered_in_almaty_time_with_safe_defaults(i18n: CatalogI18n
         "morning_digest",
         "morning_digest_catch_up",  # started at 10:00: today's digest was missed
         "meeting_reminders",
+        "follower_news",
+        "follower_news_catch_up",
     }
     for job in jobs.values():
         assert job.max_instances == 1
@@ -46,6 +48,9 @@ def test_jobs_are_registered_in_almaty_time_with_safe_defaults(i18n: CatalogI18n
     assert str(digest.timezone) == "Asia/Almaty"
     fire = digest.get_next_fire_time(None, morning)
     assert fire == dt.datetime(2026, 3, 11, 9, 0, tzinfo=ALMATY)
+    news = jobs["follower_news"].trigger
+    tomorrow = dt.datetime(2026, 3, 11, 10, 0, tzinfo=ALMATY)
+    assert news.get_next_fire_time(None, morning.replace(minute=1)) == tomorrow
     night = create_scheduler(None, i18n, settings, now=morning.replace(hour=23))  # type: ignore[arg-type]
     assert "morning_digest_catch_up" not in {job.id for job in night.get_jobs()}
 

@@ -226,7 +226,7 @@ async def measures_csv(request: web.Request) -> web.Response:
                 row.id,
                 page.district_slugs.get(row.district_id, ""),
                 page.meeting_ids.get(row.id),
-                f"{row.problem_number}.{row.position}",
+                row.number,
                 row.problem_title,
                 row.text,
                 row.deadline_text,

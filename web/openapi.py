@@ -79,6 +79,7 @@ SCHEMAS: dict[str, Any] = {
         {
             "id": INT,
             "number": STR,
+            "source": {"type": "string", "enum": ["plan", "spoken"]},
             "text": STR,
             "problem": _obj({"number": INT, "title": STR}),
             "status": STATUS,

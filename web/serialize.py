@@ -73,7 +73,8 @@ def measure_row(
     left, overdue = days(row.due_date, row.status, today)
     result: dict[str, Any] = {
         "id": row.id,
-        "number": f"{row.problem_number}.{row.position}",
+        "number": row.number,
+        "source": row.source,
         "text": row.text,
         "problem": {"number": row.problem_number, "title": row.problem_title},
         "status": row.status,

@@ -36,14 +36,16 @@ def district_keyboard(
     return builder.as_markup()
 
 
-def settings_keyboard(night_pushes: bool) -> InlineKeyboardMarkup:
+def settings_keyboard(night_pushes: bool, monthly_summary: bool = True) -> InlineKeyboardMarkup:
     builder = Keyboard()
     builder.button(text=_("🌐 Language"), callback_data=SettingsCb(action=SettingsAction.LANGUAGE))
     builder.button(text=_("🏙 District"), callback_data=SettingsCb(action=SettingsAction.DISTRICT))
     night = _("🌙 Night notifications: on") if night_pushes else _("🌙 Night notifications: off")
     builder.button(text=night, callback_data=SettingsCb(action=SettingsAction.NIGHT))
+    summary = _("📋 Monthly summary: on") if monthly_summary else _("📋 Monthly summary: off")
+    builder.button(text=summary, callback_data=SettingsCb(action=SettingsAction.SUMMARY))
     builder.button(text=_("✖️ Close"), callback_data=SettingsCb(action=SettingsAction.CLOSE))
-    builder.adjust(2, 1, 1)
+    builder.adjust(2, 1, 1, 1)
     return builder.as_markup()
 
 

@@ -89,6 +89,7 @@ class QuestionAct(StrEnum):
     TAKE = "t"
     ANSWER = "a"
     RETURN = "r"
+    PHOTO = "p"  # the resident's photo, as a new message
 
 
 class QuestionCb(CallbackData, prefix="dq"):
@@ -275,6 +276,10 @@ def question_keyboard(question: Question) -> InlineKeyboardMarkup:
         builder.button(
             text=_("↪️ Return to the akimat"),
             callback_data=QuestionCb(id=question.id, act=QuestionAct.RETURN),
+        )
+    if question.photo_file_id:
+        builder.button(
+            text=_("📷 Photo"), callback_data=QuestionCb(id=question.id, act=QuestionAct.PHOTO)
         )
     if question.department_id is not None and question.department_queue in (
         DepartmentQueue.NEW,

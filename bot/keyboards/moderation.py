@@ -30,6 +30,7 @@ class ModAction(StrEnum):
     MERGE_REF = "mr"  # type the duplicate's reference
     ORAL = "or"  # register an oral question: choose the meeting
     AGENDA = "ag"  # the agenda: choose the meeting
+    PHOTO = "ph"  # the question's photo, as a new message
 
 
 class ModCb(CallbackData, prefix="mq"):
@@ -160,6 +161,13 @@ def card_keyboard(
             callback_data=ModCb(action=ModAction.MERGE, id=question.id),
         )
     builder.adjust(2, 1)
+    if question.photo_file_id:
+        builder.row(
+            InlineKeyboardButton(
+                text=_("📷 Photo"),
+                callback_data=ModCb(action=ModAction.PHOTO, id=question.id).pack(),
+            )
+        )
     builder.row(_back_to_queue(page))
     return builder.as_markup()
 

@@ -9,13 +9,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import StrEnum
 
+from aiogram import html
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.keyboards.builder import Keyboard
 from bot.keyboards.common import pagination_row
+from bot.labels import status_label
 from models.entities import Category, Question
+from models.similar import Similar
+from models.text import truncate
 
 
 class FormAction(StrEnum):
@@ -30,6 +35,8 @@ class FormAction(StrEnum):
     EDIT_TEXT = "et"
     EDIT_ADDRESS = "ea"
     EDIT_PUBLICITY = "ep"
+    EDIT_PHOTO = "eph"
+    REMOVE_PHOTO = "rph"
 
 
 class QFormCb(CallbackData, prefix="qf"):
@@ -45,6 +52,18 @@ class QConsentCb(CallbackData, prefix="qc"):
 class QCategoryCb(CallbackData, prefix="qa"):
     id: int
     f: int
+
+
+class SimilarKind(StrEnum):
+    MEASURE = "m"
+    QUESTION = "q"
+
+
+class QSimilarCb(CallbackData, prefix="qy"):
+    """Follow a close measure, or support a close question, shown before a question is sent."""
+
+    kind: SimilarKind
+    id: int
 
 
 class QMyCb(CallbackData, prefix="qm"):
@@ -80,6 +99,12 @@ class NextAction(StrEnum):
 class QNextCb(CallbackData, prefix="qn"):
     action: NextAction
     district: int
+
+
+class QCalendarCb(CallbackData, prefix="qk"):
+    """The meeting as an ``.ics`` file ("Add to calendar")."""
+
+    meeting: int
 
 
 def consent_keyboard(nonce: int) -> InlineKeyboardMarkup:
@@ -164,10 +189,45 @@ def edit_keyboard(nonce: int) -> InlineKeyboardMarkup:
         (FormAction.EDIT_TEXT, _("📝 Text")),
         (FormAction.EDIT_ADDRESS, _("📍 Address")),
         (FormAction.EDIT_PUBLICITY, _("👤 Name or anonymous")),
+        (FormAction.EDIT_PHOTO, _("📷 Photo")),
         (FormAction.BACK, _("⬅️ Back to the preview")),
     ):
         builder.button(text=text, callback_data=QFormCb(action=action, f=nonce))
-    builder.adjust(2, 2, 1)
+    builder.adjust(2, 2, 1, 1)
+    return builder.as_markup()
+
+
+def photo_keyboard(nonce: int, has_photo: bool) -> InlineKeyboardMarkup:
+    builder = Keyboard()
+    if has_photo:
+        builder.button(
+            text=_("🗑 Remove the photo"),
+            callback_data=QFormCb(action=FormAction.REMOVE_PHOTO, f=nonce),
+        )
+    builder.button(
+        text=_("⬅️ Back to the preview"), callback_data=QFormCb(action=FormAction.BACK, f=nonce)
+    )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def similar_keyboard(
+    measures: Sequence[tuple[str, int]], questions: Sequence[tuple[str, int]]
+) -> InlineKeyboardMarkup:
+    """«🔔 Follow 4.1» for each close measure, «👍 Support AL-0012» for each close question
+    (``(label, id)`` pairs)."""
+    builder = Keyboard()
+    for label, measure_id in measures:
+        builder.button(
+            text=_("🔔 Follow {number}").format(number=label),
+            callback_data=QSimilarCb(kind=SimilarKind.MEASURE, id=measure_id),
+        )
+    for label, question_id in questions:
+        builder.button(
+            text=_("👍 Support {ref}").format(ref=label),
+            callback_data=QSimilarCb(kind=SimilarKind.QUESTION, id=question_id),
+        )
+    builder.adjust(1)
     return builder.as_markup()
 
 
@@ -210,6 +270,16 @@ def next_meeting_keyboard(
                     text=_("🔔 Follow the district"),
                     callback_data=QNextCb(action=NextAction.FOLLOW, district=district_id).pack(),
                 )
+            ]
+        )
+    if meeting_id is not None:
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=_("🗓 Add to calendar"),
+                    callback_data=QCalendarCb(meeting=meeting_id).pack(),
+                ),
+                InlineKeyboardButton(text=_("📤 Share"), switch_inline_query=f"mt{meeting_id}"),
             ]
         )
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
@@ -256,3 +326,24 @@ def forget_keyboard() -> InlineKeyboardMarkup:
     )
     builder.adjust(1)
     return builder.as_markup()
+
+
+def similar_lines(similar: Similar, locale: str, i18n: I18n) -> list[str]:
+    """The close measures and questions, as lines (the resident's form, the moderator's card)."""
+    lines: list[str] = []
+    if similar.measures:
+        lines.append(_("<b>Already promised:</b>"))
+        for row in similar.measures:
+            lines.append(
+                f"• <b>{row.number}</b> {html.quote(truncate(row.text, 200))} — "
+                f"<i>{status_label(i18n, row.status, locale)}</i>"
+            )
+    if similar.questions:
+        lines.append(_("<b>Already asked:</b>"))
+        for question in similar.questions:
+            ref = html.quote(question.ref or f"#{question.id}")
+            lines.append(
+                f"• <b>{ref}</b> {html.quote(truncate(question.text, 200))} · "
+                f"👍 {question.supporters}"
+            )
+    return lines

@@ -38,7 +38,7 @@ from models.commitments import (
     Tally,
 )
 from models.entities import OPEN_STATUSES, MeasureSource, MeasureStatus
-from models.spoken import SPOKEN_MARK, measure_number
+from models.spoken import SPOKEN_MARK
 from models.statuses import OVERDUE, status_mark
 from models.text import truncate
 from models.translation import N_
@@ -238,7 +238,7 @@ def short_date(moment: dt.datetime, locale: str) -> str:
 
 
 def measure_button_text(row: MeasureRow, prefix: str = "") -> str:
-    number = measure_number(row.problem_number, row.position, row.source)
+    number = row.number
     return f"{prefix}{status_mark(row.status)} {number} {truncate(row.text, 40)}"
 
 
@@ -362,7 +362,9 @@ def district_view(page: DistrictPage, locale: str) -> View:
             callback_data=DistrictFollowCb(id=district.id, on=1, page=page.page).pack(),
         )
     )
-    builder.row(follow)
+    builder.row(
+        follow, InlineKeyboardButton(text=_("📤 Share"), switch_inline_query=f"d{district.slug}")
+    )
     builder.row(InlineKeyboardButton(text=_("⬅️ All districts"), callback_data=DistrictsCb().pack()))
     return fit_text(lines), builder.as_markup()
 
@@ -394,7 +396,7 @@ def meeting_view(page: MeetingPage, locale: str, dp: int) -> View:
                 else f"<b>{row.problem_number}. {title}</b>"
             )
         text = html.quote(truncate(row.text, 150))
-        number = measure_number(row.problem_number, row.position, row.source)
+        number = row.number
         lines.append(f"{status_mark(row.status)} {number} {text}")
         builder.row(
             InlineKeyboardButton(
@@ -560,6 +562,7 @@ def render_card(
         builder.row(*extra)
     if web is not None:
         builder.row(web.button())
+    builder.row(InlineKeyboardButton(text=_("📤 Share"), switch_inline_query=f"m{card.measure.id}"))
     if nav is not None:
         builder.row(card_back_button(card, nav))
     return text, builder.as_markup()

@@ -52,6 +52,7 @@ from models.meetings import (
 from models.text import TextRule
 from models.translation import N_
 from models.users import get_district, list_districts
+from scheduler.notifications import followers as follower_news
 from scheduler.notifications import meetings as notifications
 
 MAX_URL = 500
@@ -394,6 +395,7 @@ async def meeting_edit_value(
     if field is MeetField.STARTS:
         await _edit_starts_at(message, session, state, meeting, i18n)
         return
+    before = {name: getattr(meeting, name) for name in TOLD_FIELDS}
     if field is MeetField.INTAKE:
         moment = parse_moment(text)
         problem = check_intake(moment, meeting.starts_at)
@@ -415,8 +417,24 @@ async def meeting_edit_value(
             return
         attribute = {MeetField.PLACE: "place", MeetField.AKIM: "akim"}.get(field, "moderator")
         setattr(meeting, attribute, value)
+    await _tell_followers(session, i18n, meeting, before)
     await session.commit()
     await _finish_edit(message, session, state, meeting)
+
+
+TOLD_FIELDS = ("place", "stream_url", "intake_closes_at")  # a new time: MeetingEvent.MOVED
+
+
+async def _tell_followers(
+    session: AsyncSession, i18n: I18n, meeting: Meeting, before: dict[str, object]
+) -> None:
+    """A scheduled meeting's place, stream link or question deadline changed: the district's
+    followers hear old → new."""
+    if meeting.status != MeetingStatus.SCHEDULED:
+        return
+    for name, old in before.items():
+        if getattr(meeting, name) != old:
+            await follower_news.meeting_edited(session, i18n, meeting, meeting.district, name, old)
 
 
 async def _edit_starts_at(
@@ -458,6 +476,7 @@ async def meeting_edit_skip(
     query: CallbackQuery,
     session: AsyncSession,
     state: FSMContext,
+    i18n: I18n,
     callback_answer: CallbackAnswer,
 ) -> None:
     data = await state.get_data()
@@ -466,12 +485,14 @@ async def meeting_edit_skip(
     if meeting is None or field not in EDIT_SKIPPABLE or not isinstance(query.message, Message):
         callback_answer.text = _("This step cannot be skipped.")
         return
+    before = {name: getattr(meeting, name) for name in TOLD_FIELDS}
     if field is MeetField.MODERATOR:
         meeting.moderator = ""
     elif field is MeetField.STREAM:
         meeting.stream_url = ""
     else:
         meeting.intake_closes_at = None
+    await _tell_followers(session, i18n, meeting, before)
     await session.commit()
     await show(query, _("Cleared."), None)
     await _finish_edit(query.message, session, state, meeting)
@@ -562,6 +583,7 @@ async def _outcome_next(
     message: Message,
     session: AsyncSession,
     state: FSMContext,
+    i18n: I18n,
     value: int | None,
 ) -> None:
     data = await state.get_data()
@@ -582,24 +604,27 @@ async def _outcome_next(
     for name, figure in values.items():
         setattr(meeting, name, figure)
     meeting.status = MeetingStatus.HELD
+    await follower_news.outcome_recorded(session, i18n, meeting, meeting.district)
     await session.commit()
     await _finish_edit(message, session, state, meeting)
 
 
-async def meeting_outcome_value(message: Message, session: AsyncSession, state: FSMContext) -> None:
+async def meeting_outcome_value(
+    message: Message, session: AsyncSession, state: FSMContext, i18n: I18n
+) -> None:
     text = (message.text or "").strip().replace(" ", "").replace("\xa0", "")
     if not text.isdigit() or int(text) > MAX_OUTCOME_VALUE:
         await message.answer(_("Please send a whole number, 0 or more, for example 45."))
         return
-    await _outcome_next(message, session, state, int(text))
+    await _outcome_next(message, session, state, i18n, int(text))
 
 
 async def meeting_outcome_keep(
-    query: CallbackQuery, session: AsyncSession, state: FSMContext
+    query: CallbackQuery, session: AsyncSession, state: FSMContext, i18n: I18n
 ) -> None:
     if isinstance(query.message, Message):
         await show(query, _("Kept."), None)
-        await _outcome_next(query.message, session, state, None)
+        await _outcome_next(query.message, session, state, i18n, None)
 
 
 async def meeting_outcome_unexpected(message: Message) -> None:

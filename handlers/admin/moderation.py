@@ -6,7 +6,7 @@ changes anything."""
 
 from __future__ import annotations
 
-from aiogram import F, Router, html
+from aiogram import Bot, F, Router, html
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -40,10 +40,13 @@ from bot.keyboards.moderation import (
     merge_keyboard,
     queue_keyboard,
 )
+from bot.keyboards.questions import similar_lines
 from bot.labels import question_label
 from bot.replies import refuse, show
 from models import moderation as mod
+from models.clock import local_today
 from models.entities import Category, Department, Question, QuestionSource, QuestionStatus
+from models.similar import Similar, similar_items
 from models.text import TextRule, truncate
 from models.translation import N_
 from scheduler.notifications import questions as notifications
@@ -76,6 +79,10 @@ def router() -> Router:
     r.callback_query.register(open_section, AdminCb.filter(F.section == AdminSection.MODERATION))
     r.callback_query.register(queue_page, ModCb.filter(F.action == ModAction.LIST))
     r.callback_query.register(open_question, ModCb.filter(F.action == ModAction.OPEN))
+    r.callback_query.register(
+        send_question_photo,
+        ModCb.filter((F.action == ModAction.PHOTO) & (F.id > 0) & (F.id < 2**63)),
+    )
     r.callback_query.register(accept_flow, ModAcceptCb.filter())
     r.callback_query.register(ask_reject_reason, ModCb.filter(F.action == ModAction.REJECT))
     r.callback_query.register(choose_merge_target, ModCb.filter(F.action == ModAction.MERGE))
@@ -145,7 +152,9 @@ async def queue_page(
 # --- a question's card -----------------------------------------------------------------------
 
 
-def render_card(ctx: mod.QuestionContext, locale: str, i18n: I18n) -> str:
+def render_card(
+    ctx: mod.QuestionContext, locale: str, i18n: I18n, similar: Similar | None = None
+) -> str:
     q = ctx.question
     lines = [
         _("🗂 <b>Question {ref}</b>").format(ref=ref_of(q)),
@@ -193,9 +202,19 @@ def render_card(ctx: mod.QuestionContext, locale: str, i18n: I18n) -> str:
         )
     if ctx.merged_into is not None:
         lines.append(_("Merged into {ref}").format(ref=ref_of(ctx.merged_into)))
+    if q.photo_file_id:
+        lines.append(_("📷 A photo is attached."))
     lines.append("")
-    lines.append(f"<i>{html.quote(truncate(q.text, 2500))}</i>")
-    return "\n".join(lines)
+    lines.append(f"<i>{html.quote(truncate(q.text, 2000))}</i>")
+    text = "\n".join(lines)
+    if similar:
+        extra = "\n".join(["", *similar_lines(similar, locale, i18n)])
+        if len(text) + len(extra) <= MAX_CARD:
+            text += extra
+    return text
+
+
+MAX_CARD = 4000  # the close items are left out of a card that would not fit a message
 
 
 async def show_card(
@@ -211,8 +230,36 @@ async def show_card(
         can_accept=q.status in mod.OPEN_FOR_MODERATION,
         can_merge=q.status in mod.OPEN_FOR_MODERATION,
     )
-    await show(query, render_card(ctx, current_locale(), i18n), markup)
+    similar = await similar_items(
+        session,
+        q.text,
+        district_id=q.district_id,
+        meeting_id=q.meeting_id,
+        today=local_today(),
+        exclude_question_id=q.id,
+    )
+    await show(query, render_card(ctx, current_locale(), i18n, similar), markup)
     return True
+
+
+async def send_question_photo(
+    query: CallbackQuery,
+    callback_data: ModCb,
+    session: AsyncSession,
+    bot: Bot,
+    callback_answer: CallbackAnswer,
+) -> None:
+    """The question's photo, as a new message below the card (moderators only: the router)."""
+    question = await session.get(Question, callback_data.id)
+    if question is None or not question.photo_file_id:
+        stale(callback_answer)
+        return
+    chat_id = query.message.chat.id if query.message is not None else query.from_user.id
+    await bot.send_photo(
+        chat_id,
+        question.photo_file_id,
+        caption=_("📷 Photo of the question {ref}").format(ref=ref_of(question)),
+    )
 
 
 def stale(callback_answer: CallbackAnswer) -> None:

@@ -15,6 +15,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Document, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,7 +37,7 @@ from bot.keyboards.builder import Keyboard
 from bot.keyboards.common import clamp_page
 from bot.replies import refuse, send_below, show
 from handlers.admin.meetings import load_meeting, start_meeting_form
-from models.clock import to_local
+from models.clock import local_today, to_local
 from models.entities import Department, Meeting, User
 from models.importer import (
     MAX_FILE_SIZE,
@@ -50,6 +51,7 @@ from models.importer import (
 from models.meetings import get_meeting, list_meetings
 from models.plans import ApplyResult, ParsedPlan, PlanRow, RowProblem, apply_plan, parse_plan
 from models.translation import N_
+from scheduler.notifications import followers as follower_news
 
 logger = logging.getLogger(__name__)
 
@@ -485,6 +487,7 @@ async def import_confirm(
     session: AsyncSession,
     state: FSMContext,
     user: User,
+    i18n: I18n,
     callback_answer: CallbackAnswer,
 ) -> None:
     data = await state.get_data()
@@ -506,6 +509,9 @@ async def import_confirm(
     rows = [PlanRow(int(r[0]), *(str(v) for v in r[1:])) for r in data["rows"]]
     plan = await _parse(session, meeting, rows)
     result = await apply_plan(session, meeting.id, plan, author_id=user.id)
+    await follower_news.plan_applied(
+        session, i18n, meeting, meeting.district, result, local_today()
+    )
     await session.commit()
     await state.clear()
     builder = Keyboard()

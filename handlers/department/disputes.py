@@ -21,6 +21,7 @@ from bot.keyboards.department import (
 )
 from bot.replies import refuse
 from handlers.department.base import DisputeForm, measure_title, typed_text
+from handlers.resident.shared import MAX_ID, VALID_ID
 from models import departments as deps
 from models.entities import Measure, MeasureStatus, User
 from models.settings import Settings
@@ -39,7 +40,7 @@ CAPTION_REPLIES = TextReplies(
 
 def router() -> Router:
     r = Router(name=__name__)
-    r.callback_query.register(check_answer, CheckCb.filter())
+    r.callback_query.register(check_answer, CheckCb.filter(VALID_ID & (F.u > 0) & (F.u <= MAX_ID)))
     r.callback_query.register(
         dispute_skip, StateFilter(DisputeForm.details), FormCb.filter(F.act == FormAct.SKIP)
     )

@@ -153,6 +153,8 @@ async def _question_view(session: AsyncSession, question: Question, locale: str)
         lines.append(_("📍 Address: {address}").format(address=html.quote(question.address)))
     if question.supporters:
         lines.append(_("Residents who support it: {count}").format(count=question.supporters))
+    if question.photo_file_id:
+        lines.append(_("📷 A photo is attached."))
     lines += ["", f"<i>{html.quote(truncate(question.text, 2500))}</i>", ""]
     queue = question.department_queue or ""
     lines.append(_("In the inbox: {queue}").format(queue=_(QUEUE_LABELS.get(queue, queue))))
@@ -210,11 +212,22 @@ async def question_action(
         is_admin,
         query.message.chat.id,
         callback_answer,
-        view_only=act is QuestionAct.VIEW,
+        view_only=act in (QuestionAct.VIEW, QuestionAct.PHOTO),
     )
     if question is None:
         return
     locale = current_locale()
+    if act is QuestionAct.PHOTO:
+        if not question.photo_file_id:
+            refuse(callback_answer, _(NOT_FOUND))
+            return
+        await query.message.answer_photo(
+            question.photo_file_id,
+            caption=_("📷 Photo of the question {ref}").format(
+                ref=html.quote(question.ref or f"#{question.id}")
+            ),
+        )
+        return
     if act is QuestionAct.TAKE:
         if not deps.take_question(question):
             refuse(callback_answer, _("This question is no longer new."))

@@ -7,12 +7,14 @@ from aiogram import Router
 
 from bot.filters import AreaInput, CallbackPrefix, ChatType
 from bot.keyboards.questions import (
+    QCalendarCb,
     QCategoryCb,
     QConsentCb,
     QFormCb,
     QMyCb,
     QNextCb,
     QPrivacyCb,
+    QSimilarCb,
     QSupportCb,
 )
 from bot.menu import MenuItem
@@ -20,7 +22,17 @@ from handlers.questions import ask, meeting, mine, privacy, support
 from handlers.questions.form import AskForm
 from handlers.questions.privacy import ForgetForm
 
-CALLBACKS = (QConsentCb, QCategoryCb, QFormCb, QNextCb, QMyCb, QSupportCb, QPrivacyCb)
+CALLBACKS = (
+    QConsentCb,
+    QCategoryCb,
+    QFormCb,
+    QNextCb,
+    QMyCb,
+    QSupportCb,
+    QPrivacyCb,
+    QSimilarCb,
+    QCalendarCb,
+)
 MENU = (MenuItem.ASK, MenuItem.NEXT_MEETING, MenuItem.MY_QUESTIONS)
 FORMS = (AskForm, ForgetForm)
 

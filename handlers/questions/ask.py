@@ -12,6 +12,7 @@ from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +25,7 @@ from bot.keyboards.questions import (
     QCategoryCb,
     QConsentCb,
     QFormCb,
+    QSimilarCb,
     address_keyboard,
     cancel_keyboard,
     category_keyboard,
@@ -35,6 +37,7 @@ from bot.keyboards.questions import (
 from bot.menu import MenuButton, MenuItem
 from bot.replies import refuse
 from handlers.common import send_main_menu
+from handlers.questions import photo
 from handlers.questions.form import (
     AskForm,
     after_step,
@@ -52,6 +55,8 @@ from handlers.questions.form import (
     stale_text,
     target_text,
 )
+from handlers.questions.similar import show_similar, similar_button
+from handlers.resident.shared import VALID_ID
 from models.base import utcnow
 from models.entities import Category, User
 from models.questions import (
@@ -119,8 +124,17 @@ def router() -> Router:
         send_question, StateFilter(AskForm.preview), QFormCb.filter(F.action == FormAction.SEND)
     )
     r.callback_query.register(
+        photo.photo_removed,
+        StateFilter(AskForm.photo),
+        QFormCb.filter(F.action == FormAction.REMOVE_PHOTO),
+    )
+    r.callback_query.register(
+        photo.photo_back, StateFilter(AskForm.photo), QFormCb.filter(F.action == FormAction.BACK)
+    )
+    r.callback_query.register(
         cancel_form_button, StateFilter(AskForm), QFormCb.filter(F.action == FormAction.CANCEL)
     )
+    r.callback_query.register(similar_button, QSimilarCb.filter(VALID_ID))
     # a button of a finished form, or of another step than the one the form is at
     r.callback_query.register(stale_form_button, QFormCb.filter())
     r.callback_query.register(stale_form_button, QConsentCb.filter())
@@ -129,6 +143,14 @@ def router() -> Router:
     form = Router(name=f"{__name__}.form")  # what the resident sends while the form waits
     form.message.filter(StateFilter(AskForm))
     form.message.register(consent_fallback, StateFilter(AskForm.consent))
+    form.message.register(photo_with_text, StateFilter(AskForm.text), Content("photo"))
+    form.message.register(
+        photo.photo_at_a_step,
+        StateFilter(AskForm.category, AskForm.address, AskForm.publicity, AskForm.preview),
+        Content("photo"),
+    )
+    form.message.register(photo.photo_replaced, StateFilter(AskForm.photo), Content("photo"))
+    form.message.register(photo.photo_step_fallback, StateFilter(AskForm.photo))
     form.message.register(category_fallback, StateFilter(AskForm.category))
     form.message.register(text_entered, StateFilter(AskForm.text), PlainText())
     form.message.register(text_fallback, StateFilter(AskForm.text))
@@ -276,6 +298,7 @@ EDIT_FIELDS = {
     FormAction.EDIT_TEXT,
     FormAction.EDIT_ADDRESS,
     FormAction.EDIT_PUBLICITY,
+    FormAction.EDIT_PHOTO,
 }
 
 
@@ -299,6 +322,8 @@ async def preview_edit_field(
             await prompt_text(query.message, state)
         case FormAction.EDIT_ADDRESS:
             await prompt_address(query.message, state)
+        case FormAction.EDIT_PHOTO:
+            await photo.prompt_photo(query.message, state)
         case _:
             await prompt_publicity(query.message, state, user)
 
@@ -352,6 +377,7 @@ async def send_question(
         address=data.get("address"),
         latitude=data.get("latitude"),
         longitude=data.get("longitude"),
+        photo_file_id=data.get("photo"),
     )
     await session.commit()
     await state.clear()
@@ -433,19 +459,55 @@ async def category_fallback(message: Message, state: FSMContext, session: AsyncS
 
 
 async def text_entered(
-    message: Message, state: FSMContext, session: AsyncSession, user: User
+    message: Message, state: FSMContext, session: AsyncSession, user: User, i18n: I18n
 ) -> None:
+    await _accept_text(message, state, session, user, i18n, message.text)
+
+
+async def _accept_text(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    i18n: I18n,
+    raw: str | None,
+    intro: str = "",
+) -> None:
+    """The question's text (typed, or a photo's caption): checked, then the close measures and
+    questions, then the next step."""
     data = await state.get_data()
-    text, problem = form_text(message.text, QUESTION_TEXT, QUESTION_REPLIES)
+    text, problem = form_text(raw, QUESTION_TEXT, QUESTION_REPLIES)
     if problem is None:
         duplicate = await find_duplicate(session, user.id, text)
         if duplicate is not None:
             problem = duplicate_text(duplicate)
     if problem is not None:
-        await message.answer(problem, reply_markup=cancel_keyboard(data["f"]))
+        answer = f"{intro}\n\n{problem}" if intro else problem
+        await message.answer(answer, reply_markup=cancel_keyboard(data["f"]))
         return
+    if intro:
+        await message.answer(intro)
     await state.update_data(text=text)
+    await show_similar(message, state, session, user, i18n)
     await after_step(message, state, session, user, current_locale(), "address")
+
+
+async def photo_with_text(
+    message: Message, state: FSMContext, session: AsyncSession, user: User, i18n: I18n
+) -> None:
+    """A photo at the text step: kept; its caption, if any, is the question's text."""
+    if not await photo.keep_photo(message, state):
+        return
+    if message.caption:
+        await _accept_text(
+            message, state, session, user, i18n, message.caption, photo.received_text()
+        )
+        return
+    data = await state.get_data()
+    await message.answer(
+        photo.received_text() + "\n\n" + _("Now write the question itself as text."),
+        reply_markup=cancel_keyboard(data["f"]),
+    )
 
 
 async def text_fallback(message: Message, state: FSMContext) -> None:
@@ -453,13 +515,7 @@ async def text_fallback(message: Message, state: FSMContext) -> None:
         await message.answer(_command_text())
         return
     data = await state.get_data()
-    await message.answer(
-        _(
-            "Please send your question as a text message: stickers, photos, voice messages "
-            "and files cannot be accepted."
-        ),
-        reply_markup=cancel_keyboard(data["f"]),
-    )
+    await message.answer(photo.only_text_and_photo(), reply_markup=cancel_keyboard(data["f"]))
 
 
 async def address_entered(

@@ -46,6 +46,7 @@ class AskForm(StatesGroup):
     address = State()
     publicity = State()
     preview = State()
+    photo = State()  # from the preview: add, replace or remove the photo
 
 
 # --- texts -------------------------------------------------------------------------------------
@@ -87,10 +88,14 @@ def target_text(target: Target, locale: str) -> str:
 
 
 def text_rules() -> str:
-    return _(
-        "Write your question in one message: what the problem is and where. "
-        "From {min} to {max} characters."
-    ).format(min=TEXT_MIN, max=TEXT_MAX)
+    return (
+        _(
+            "Write your question in one message: what the problem is and where. "
+            "From {min} to {max} characters."
+        ).format(min=TEXT_MIN, max=TEXT_MAX)
+        + "\n"
+        + _("📷 You may add one photo: send it with the question as its caption, or on its own.")
+    )
 
 
 def name_of(user: User) -> str:
@@ -185,6 +190,7 @@ async def preview_text(data: dict[str, Any], session: AsyncSession, user: User, 
             _("Question:"),
             f"<i>{html.quote(data['text'])}</i>",
             _("Address: {address}").format(address=place),
+            *([_("📷 A photo is attached.")] if data.get("photo") else []),
             _("Published: {publicity}").format(publicity=publicity),
             "",
             target_text(target, locale),
@@ -257,7 +263,13 @@ async def begin_form(
     if sent >= settings.question_limit_per_meeting:
         await message.answer(limit_text(settings.question_limit_per_meeting))
         return
-    await state.set_data({"f": secrets.randbelow(1_000_000_000), "district_id": user.district_id})
+    await state.set_data(
+        {
+            "f": secrets.randbelow(1_000_000_000),
+            "district_id": user.district_id,
+            "meeting_id": meeting_id,  # the meeting whose questions "already asked?" compares
+        }
+    )
     intro = "\n\n".join(
         [_("<b>A question for the akim's meeting</b>"), target_text(target, locale)]
     )

@@ -1,0 +1,197 @@
+""" "Already promised or asked?": the district's measures and the meeting's accepted questions
+close to a question's text, found with the same words and stems as the search
+(:mod:`models.terms`, :func:`models.search.search_measures`).
+
+A question is a paragraph, not a query, so its words are weighed first: a word counts for more
+the fewer texts have it (its inverse document frequency, among the district's indexed measures or
+among the meeting's accepted questions); words no measure has, or that half of them have, say
+nothing about which one is meant. The rarest words of the question (at most the search's
+six) are searched in the district with :func:`search_measures`; each measure found is then scored
+by the weight of the question's words its text and problem title have, over the weight of all of
+them. The meeting's accepted questions (the most supported ``QUESTION_POOL``) are scored alike.
+An item is close when it has at least half of the weight, or two words and ``MIN_SHARE`` of it.
+
+Shown to a resident after the question's text is written, and to moderators on the question's
+card: the same function, so both see the same items.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.commitments import MeasureRow, joined_to_district
+from models.entities import Measure, Meeting, SearchTerm
+from models.questions import PUBLIC_STATUSES, ranked_questions
+from models.search import search_measures
+from models.terms import MAX_QUERY_WORDS, QueryWord, query_words, text_terms
+
+LIMIT = 3
+QUESTION_POOL = 300  # the meeting's most supported accepted questions compared
+SEARCH_PAGE = 20
+TEXT_WORDS = 80  # words of the question's text weighed
+HALF = 0.5
+MIN_SHARE = 0.3
+
+
+@dataclass(frozen=True)
+class SimilarQuestion:
+    id: int
+    ref: str | None
+    text: str
+    supporters: int
+    meeting_id: int | None
+    score: float
+
+
+@dataclass
+class Similar:
+    measures: list[MeasureRow] = field(default_factory=list)
+    questions: list[SimilarQuestion] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.measures or self.questions)
+
+
+@functools.lru_cache(maxsize=8192)
+def _terms_of(text: str) -> frozenset[str]:
+    """A text's terms; accepted questions are compared again and again, so they are kept."""
+    return frozenset(text_terms([text]))
+
+
+def _weights(words: Sequence[QueryWord], df: dict[str, int], total: int) -> dict[str, float]:
+    """Each informative word's weight: in fewer than half of ``total`` texts, but in one."""
+    weights: dict[str, float] = {}
+    for word in words:
+        count = max((df.get(term, 0) for term in word.terms), default=0)
+        if count and (total < 4 or count <= total * HALF):
+            weights[word.word] = math.log(1 + total / count)
+    return weights
+
+
+def _score(words: Sequence[QueryWord], weights: dict[str, float], terms: frozenset[str]) -> float:
+    """The share of the weight of the question's words that ``terms`` has, 0 when not close."""
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    matched = [w.word for w in words if w.word in weights and terms.intersection(w.terms)]
+    share = sum(weights[w] for w in matched) / total
+    return share if share >= HALF or (len(matched) >= 2 and share >= MIN_SHARE) else 0.0
+
+
+async def _district_df(
+    session: AsyncSession, district_id: int, terms: set[str]
+) -> tuple[dict[str, int], int]:
+    """How many of the district's measures have each term, and how many it has: one statement
+    (no term found: no count either, as nothing is close then)."""
+    measures = (
+        joined_to_district(select(func.count(Measure.id)))
+        .where(Meeting.district_id == district_id)
+        .scalar_subquery()
+    )
+    rows = (
+        await session.execute(
+            select(SearchTerm.term, func.count().label("df"), measures.label("total"))
+            .where(SearchTerm.district_id == district_id, SearchTerm.term.in_(terms))
+            .group_by(SearchTerm.term)
+        )
+    ).all()
+    return {row.term: int(row.df) for row in rows}, int(rows[0].total) if rows else 0
+
+
+async def similar_measures(
+    session: AsyncSession, text: str, district_id: int, today: dt.date, *, limit: int = LIMIT
+) -> list[MeasureRow]:
+    words = query_words(text, limit=TEXT_WORDS)
+    if not words:
+        return []
+    df, total = await _district_df(session, district_id, {t for w in words for t in w.terms})
+    weights = _weights(words, df, total)
+    if not weights:
+        return []
+    rarest = sorted(weights, key=lambda w: (-weights[w], w))[:MAX_QUERY_WORDS]
+    chosen = [w for w in words if w.word in rarest]
+    weights = {w.word: weights[w.word] for w in chosen}
+    query = " ".join(w.word for w in chosen)
+    found = await search_measures(
+        session, query, district_id=district_id, page=0, per_page=SEARCH_PAGE, today=today
+    )
+    rows = [r for r in found.rows if r.district_id == district_id]
+    if found.complete >= SEARCH_PAGE and found.in_district > len(rows):
+        # every word matched elsewhere fills the first pages: read where the partial matches
+        # of the district begin
+        more = await search_measures(
+            session,
+            query,
+            district_id=district_id,
+            page=found.complete // SEARCH_PAGE,
+            per_page=SEARCH_PAGE,
+            today=today,
+        )
+        seen = {r.id for r in rows}
+        rows += [r for r in more.rows if r.district_id == district_id and r.id not in seen]
+    scored = [
+        (score, index, row)
+        for index, row in enumerate(rows)
+        if (score := _score(chosen, weights, _terms_of(f"{row.text}\n{row.problem_title}")))
+    ]
+    scored.sort(key=lambda item: (-item[0], item[1]))
+    return [row for _score_, _index, row in scored[:limit]]
+
+
+async def similar_questions(
+    session: AsyncSession,
+    text: str,
+    meeting_id: int,
+    *,
+    exclude_id: int | None = None,
+    limit: int = LIMIT,
+) -> list[SimilarQuestion]:
+    words = query_words(text, limit=TEXT_WORDS)
+    if not words:
+        return []
+    pool = [
+        q
+        for q in await ranked_questions(
+            session, meeting_id, statuses=PUBLIC_STATUSES, limit=QUESTION_POOL
+        )
+        if q.id != exclude_id
+    ]
+    if not pool:
+        return []
+    terms = [_terms_of(q.text) for q in pool]
+    df: Counter[str] = Counter(term for found in terms for term in found)
+    weights = _weights(words, df, len(pool))
+    scored = [
+        SimilarQuestion(q.id, q.ref, q.text, q.supporters, q.meeting_id, score)
+        for q, found in zip(pool, terms, strict=True)
+        if (score := _score(words, weights, found))
+    ]
+    scored.sort(key=lambda s: (-s.score, -s.supporters, s.id))
+    return scored[:limit]
+
+
+async def similar_items(
+    session: AsyncSession,
+    text: str,
+    *,
+    district_id: int,
+    meeting_id: int | None,
+    today: dt.date,
+    exclude_question_id: int | None = None,
+) -> Similar:
+    """Up to ``LIMIT`` close measures of the district and accepted questions of the meeting."""
+    measures = await similar_measures(session, text, district_id, today)
+    questions = (
+        await similar_questions(session, text, meeting_id, exclude_id=exclude_question_id)
+        if meeting_id is not None
+        else []
+    )
+    return Similar(measures, questions)
