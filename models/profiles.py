@@ -13,9 +13,9 @@ cached, so revoking the role takes effect at once.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from typing import Any
 
+from cachetools import TTLCache
 from sqlalchemy import event, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached
@@ -28,31 +28,25 @@ _COLUMNS = tuple(attr.key for attr in inspect(User).column_attrs)
 
 
 class ProfileCache:
-    """Column values of recently read profiles by Telegram id; least recently used go first."""
+    """Column values of recently read profiles by Telegram id (``cachetools``' TTL cache: the
+    least recently used go first when it is full)."""
 
     def __init__(self, ttl: float, size: int = 100_000) -> None:
         self.ttl = ttl
-        self.size = size
-        self.entries: OrderedDict[int, tuple[float, dict[str, Any]]] = OrderedDict()
         self.clock = time.monotonic  # the tests move it on
+        self.entries: TTLCache[int, dict[str, Any]] = TTLCache(
+            maxsize=size, ttl=ttl, timer=self.now
+        )
+
+    def now(self) -> float:
+        return self.clock()
 
     def get(self, tg_id: int) -> dict[str, Any] | None:
-        entry = self.entries.get(tg_id)
-        if entry is None:
-            return None
-        if self.clock() - entry[0] > self.ttl:
-            del self.entries[tg_id]
-            return None
-        self.entries.move_to_end(tg_id)
-        return entry[1]
+        return self.entries.get(tg_id)
 
     def remember(self, user: User) -> None:
-        if self.ttl <= 0 or user.is_admin:
-            return
-        self.entries[user.tg_id] = (self.clock(), {key: getattr(user, key) for key in _COLUMNS})
-        self.entries.move_to_end(user.tg_id)
-        if len(self.entries) > self.size:
-            self.entries.popitem(last=False)
+        if self.ttl > 0 and not user.is_admin:
+            self.entries[user.tg_id] = {key: getattr(user, key) for key in _COLUMNS}
 
     def __len__(self) -> int:
         return len(self.entries)

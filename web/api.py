@@ -174,7 +174,7 @@ async def _find(
         session, flt, today, limit=limit, offset=offset, known_total=known
     )
     if flt.q is None:
-        totals.put(key, page.total)
+        totals[key] = page.total
     return page
 
 
@@ -294,7 +294,7 @@ async def _report(request: web.Request) -> dict[str, Any]:
         if cached is not None:
             return dict(cached)
         body = serialize.report(await build_report(session, scope, today))
-    cache.put(key, body)
+    cache[key] = body
     return body
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from cachetools import TTLCache
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.settings import Settings
@@ -25,7 +26,6 @@ from web.context import (
     SETTINGS,
     STATS_CACHE,
     TOTALS_CACHE,
-    TimedCache,
 )
 from web.health import HEALTH_PATH, healthz
 from web.http import Handler, NotFound, error_middleware, etag_middleware
@@ -49,8 +49,8 @@ def create_web_app(
     app[SESSION_POOL] = session_pool
     app[I18N] = i18n
     app[REDIS] = redis
-    app[STATS_CACHE] = TimedCache(api.STATS_SECONDS)
-    app[TOTALS_CACHE] = TimedCache(api.TOTAL_SECONDS, size=1024)
+    app[STATS_CACHE] = TTLCache(maxsize=256, ttl=api.STATS_SECONDS)
+    app[TOTALS_CACHE] = TTLCache(maxsize=1024, ttl=api.TOTAL_SECONDS)
     app[DISTRICT_SLUGS] = {}
     aiohttp_jinja2.setup(
         app,
