@@ -439,6 +439,16 @@ class Question(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
+# the agenda order (models.questions.ranked_questions): most supported first, read from the index
+Index(
+    "ix_questions_agenda",
+    Question.meeting_id,
+    Question.supporters.desc(),
+    Question.created_at,
+    Question.id,
+)
+
+
 class QuestionSupport(Base):
     __tablename__ = "question_supports"
 

@@ -262,6 +262,17 @@ def _found_row(found: Any, today: dt.date) -> MeasureRow:
     )
 
 
+async def measure_rows(
+    session: AsyncSession, ids: Sequence[int], today: dt.date
+) -> list[MeasureRow]:
+    """The result lines of the measures ``ids``, in that order (one statement)."""
+    if not ids:
+        return []
+    page = select(Measure.id.label("measure_id")).where(Measure.id.in_(ids)).subquery("page")
+    found = {r["measure_id"]: r for r in (await session.execute(_with_rows(page))).mappings()}
+    return [_found_row(found[i], today) for i in ids if i in found]
+
+
 async def _ranked(
     session: AsyncSession,
     words: Sequence[Sequence[str]],

@@ -1,14 +1,15 @@
 """ "Already promised or asked?": the district's measures and the meeting's accepted questions
 close to a question's text, found with the same words and stems as the search
-(:mod:`models.terms`, :func:`models.search.search_measures`).
+(:mod:`models.terms`, the index of :mod:`models.search_index`).
 
 A question is a paragraph, not a query, so its words are weighed first: a word counts for more
 the fewer texts have it (its inverse document frequency, among the district's indexed measures or
 among the meeting's accepted questions); words no measure has, or that half of them have, say
-nothing about which one is meant. The rarest words of the question (at most the search's
-six) are searched in the district with :func:`search_measures`; each measure found is then scored
-by the weight of the question's words its text and problem title have, over the weight of all of
-them. The meeting's accepted questions (the most supported ``QUESTION_POOL``) are scored alike.
+nothing about which one is meant. The district's measures having one of the rarest words of
+the question (at most the search's six) are read from the search index and scored by the weight
+of the question's words among their indexed terms, over the weight of all of them; the best
+``CANDIDATES`` are then scored alike on their text and problem title. The meeting's accepted
+questions (the most supported ``QUESTION_POOL``) are scored alike.
 An item is close when it has at least half of the weight, or two words and ``MIN_SHARE`` of it.
 
 Shown to a resident after the question's text is written, and to moderators on the question's
@@ -28,14 +29,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.commitments import MeasureRow, joined_to_district
-from models.entities import Measure, Meeting, SearchTerm
-from models.questions import PUBLIC_STATUSES, ranked_questions
-from models.search import search_measures
+from models.entities import Measure, Meeting, Question, SearchTerm
+from models.questions import PUBLIC_STATUSES
+from models.search import measure_rows
 from models.terms import MAX_QUERY_WORDS, QueryWord, query_words, text_terms
 
 LIMIT = 3
 QUESTION_POOL = 300  # the meeting's most supported accepted questions compared
-SEARCH_PAGE = 20
+CANDIDATES = 20  # measures read and scored on their text
 TEXT_WORDS = 80  # words of the question's text weighed
 HALF = 0.5
 MIN_SHARE = 0.3
@@ -119,24 +120,27 @@ async def similar_measures(
     rarest = sorted(weights, key=lambda w: (-weights[w], w))[:MAX_QUERY_WORDS]
     chosen = [w for w in words if w.word in rarest]
     weights = {w.word: weights[w.word] for w in chosen}
-    query = " ".join(w.word for w in chosen)
-    found = await search_measures(
-        session, query, district_id=district_id, page=0, per_page=SEARCH_PAGE, today=today
-    )
-    rows = [r for r in found.rows if r.district_id == district_id]
-    if found.complete >= SEARCH_PAGE and found.in_district > len(rows):
-        # every word matched elsewhere fills the first pages: read where the partial matches
-        # of the district begin
-        more = await search_measures(
-            session,
-            query,
-            district_id=district_id,
-            page=found.complete // SEARCH_PAGE,
-            per_page=SEARCH_PAGE,
-            today=today,
+    # the district's measures with one of the chosen words (the index alone), scored on all
+    # their indexed terms; the best are then scored on their text and problem title
+    postings = await session.execute(
+        select(SearchTerm.measure_id, SearchTerm.term, SearchTerm.sort_key).where(
+            SearchTerm.district_id == district_id,
+            SearchTerm.term.in_({t for w in chosen for t in w.terms}),
         )
-        seen = {r.id for r in rows}
-        rows += [r for r in more.rows if r.district_id == district_id and r.id not in seen]
+    )
+    indexed: dict[int, set[str]] = {}
+    order: dict[int, int] = {}
+    for posting in postings:
+        indexed.setdefault(posting.measure_id, set()).add(posting.term)
+        order[posting.measure_id] = posting.sort_key
+    candidates = sorted(
+        (
+            (-score, order[measure_id], measure_id)
+            for measure_id, terms in indexed.items()
+            if (score := _score(chosen, weights, frozenset(terms)))
+        )
+    )[:CANDIDATES]
+    rows = await measure_rows(session, [measure_id for *_key, measure_id in candidates], today)
     scored = [
         (score, index, row)
         for index, row in enumerate(rows)
@@ -159,8 +163,11 @@ async def similar_questions(
         return []
     pool = [
         q
-        for q in await ranked_questions(
-            session, meeting_id, statuses=PUBLIC_STATUSES, limit=QUESTION_POOL
+        for q in await session.execute(
+            select(Question.id, Question.ref, Question.text, Question.supporters)
+            .where(Question.meeting_id == meeting_id, Question.status.in_(PUBLIC_STATUSES))
+            .order_by(Question.supporters.desc(), Question.created_at, Question.id)
+            .limit(QUESTION_POOL)
         )
         if q.id != exclude_id
     ]
@@ -170,7 +177,7 @@ async def similar_questions(
     df: Counter[str] = Counter(term for found in terms for term in found)
     weights = _weights(words, df, len(pool))
     scored = [
-        SimilarQuestion(q.id, q.ref, q.text, q.supporters, q.meeting_id, score)
+        SimilarQuestion(q.id, q.ref, q.text, q.supporters, meeting_id, score)
         for q, found in zip(pool, terms, strict=True)
         if (score := _score(words, weights, found))
     ]
