@@ -36,6 +36,7 @@ from scheduler.queue import enqueue_many
 logger = logging.getLogger(__name__)
 
 OVERDUE_WEEKLY = 7
+CHUNK = 500  # measures planned at a time
 
 
 @dataclass(frozen=True)
@@ -73,35 +74,50 @@ class ReminderRun:
 async def plan_deadline_reminders(
     session: AsyncSession, i18n: I18n, settings: Settings, now: dt.datetime
 ) -> ReminderRun:
-    """Queue the reminders that are due at ``now`` (the caller commits)."""
+    """Queue the reminders that are due at ``now`` (the caller commits). The due measures are
+    found on their ids and dates alone, then planned ``CHUNK`` at a time, so a city's worth of
+    reminders never sits in memory at once."""
     run = ReminderRun()
     today = now.astimezone(settings.tz).date()
     horizon = today + dt.timedelta(days=max(settings.reminder_days, default=0))
-    measures = list(
-        (
-            await session.execute(
-                select(Measure)
-                .where(
-                    Measure.status.in_(OPEN_STATUSES),
-                    Measure.due_date.is_not(None),
-                    Measure.due_date <= horizon,
-                )
-                .order_by(Measure.due_date, Measure.id)
-            )
-        ).scalars()
+    dated = await session.execute(
+        select(Measure.id, Measure.due_date)
+        .where(
+            Measure.status.in_(OPEN_STATUSES),
+            Measure.due_date.is_not(None),
+            Measure.due_date <= horizon,
+        )
+        .order_by(Measure.due_date, Measure.id)
     )
-    due: list[tuple[Measure, Milestone]] = []
-    for measure in measures:
-        assert measure.due_date is not None
-        milestone = current_milestone(measure.due_date, today, settings.reminder_days)
+    due: list[tuple[int, Milestone]] = []
+    for measure_id, due_date in dated:
+        assert due_date is not None  # selected so
+        milestone = current_milestone(due_date, today, settings.reminder_days)
         if milestone is not None:
-            due.append((measure, milestone))
-    if not due:
-        return run
+            due.append((measure_id, milestone))
+    for start in range(0, len(due), CHUNK):
+        await _plan_chunk(session, i18n, settings, now, today, due[start : start + CHUNK], run)
+    return run
+
+
+async def _plan_chunk(
+    session: AsyncSession,
+    i18n: I18n,
+    settings: Settings,
+    now: dt.datetime,
+    today: dt.date,
+    due: list[tuple[int, Milestone]],
+    run: ReminderRun,
+) -> None:
+    ids = [measure_id for measure_id, _milestone in due]
+    measures = {
+        m.id: m
+        for m in (await session.execute(select(Measure).where(Measure.id.in_(ids)))).scalars()
+    }
     links = await session.execute(
         select(MeasureDepartment.measure_id, Department)
         .join(Department, Department.id == MeasureDepartment.department_id)
-        .where(MeasureDepartment.measure_id.in_([m.id for m, _ in due]))
+        .where(MeasureDepartment.measure_id.in_(ids))
         .order_by(MeasureDepartment.measure_id, MeasureDepartment.position)
     )
     departments: dict[int, list[Department]] = defaultdict(list)
@@ -111,22 +127,25 @@ async def plan_deadline_reminders(
         session, {d.id for ds in departments.values() for d in ds}
     )
     rows: list[dict[str, Any]] = []
-    for measure, milestone in due:
+    for measure_id, milestone in due:
+        measure = measures.get(measure_id)
+        if measure is None:  # deleted meanwhile
+            continue
         run.measures += 1
         # each chat once, though it may be bound to (or its person a member of) two departments
         targets = {
-            r.key: r for d in departments[measure.id] for r in recipients.get(d.id, [])
+            r.key: r for d in departments[measure_id] for r in recipients.get(d.id, [])
         }.values()
         rows += messages(
             i18n,
             targets,
-            per_locale(partial(render_reminder, measure, departments[measure.id], today)),
+            per_locale(partial(render_reminder, measure, departments[measure_id], today)),
             kind="deadline_reminder",
-            key=f"reminder:{measure.id}:{milestone.kind}:{measure.due_date:%Y-%m-%d}",
+            key=f"reminder:{measure_id}:{milestone.kind}:{measure.due_date:%Y-%m-%d}",
             not_before=lambda r: daytime(now, settings) if r.is_group else now,
         )
     # Multi-row inserts (one statement per few hundred reminders); the dedup keys keep a
     # second run, or a second replica, from queueing anything twice.
-    run.queued = await enqueue_many(session, rows)
-    run.already_queued = len(rows) - run.queued
-    return run
+    queued = await enqueue_many(session, rows)
+    run.queued += queued
+    run.already_queued += len(rows) - queued
