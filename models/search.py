@@ -262,14 +262,24 @@ def _found_row(found: Any, today: dt.date) -> MeasureRow:
     )
 
 
+@functools.cache
+def _rows_statement() -> Select[Any]:
+    """The result lines of the measures ``ids`` (an expanding parameter), built once."""
+    ids = Measure.id.in_(bindparam("ids", type_=Integer, expanding=True))
+    page = select(Measure.id.label("measure_id")).where(ids)
+    return _with_rows(page.subquery("page"))
+
+
 async def measure_rows(
     session: AsyncSession, ids: Sequence[int], today: dt.date
 ) -> list[MeasureRow]:
     """The result lines of the measures ``ids``, in that order (one statement)."""
     if not ids:
         return []
-    page = select(Measure.id.label("measure_id")).where(Measure.id.in_(ids)).subquery("page")
-    found = {r["measure_id"]: r for r in (await session.execute(_with_rows(page))).mappings()}
+    found = {
+        r["measure_id"]: r
+        for r in (await session.execute(_rows_statement(), {"ids": list(ids)})).mappings()
+    }
     return [_found_row(found[i], today) for i in ids if i in found]
 
 

@@ -84,7 +84,12 @@ def _score(words: Sequence[QueryWord], weights: dict[str, float], terms: frozens
         return 0.0
     matched = [w.word for w in words if w.word in weights and terms.intersection(w.terms)]
     share = sum(weights[w] for w in matched) / total
-    return share if share >= HALF or (len(matched) >= 2 and share >= MIN_SHARE) else 0.0
+    return share if _close(share, len(matched)) else 0.0
+
+
+def _close(share: float, matched: int) -> bool:
+    """Close: half of the weight, or two words and ``MIN_SHARE`` of it."""
+    return share >= HALF or (matched >= 2 and share >= MIN_SHARE)
 
 
 async def _district_df(
@@ -128,17 +133,20 @@ async def similar_measures(
             SearchTerm.term.in_({t for w in chosen for t in w.terms}),
         )
     )
-    indexed: dict[int, set[str]] = {}
+    words_of: dict[str, list[str]] = {}
+    for word in chosen:
+        for term in word.terms:
+            words_of.setdefault(term, []).append(word.word)
+    matched: dict[int, set[str]] = {}
     order: dict[int, int] = {}
     for posting in postings:
-        indexed.setdefault(posting.measure_id, set()).add(posting.term)
+        matched.setdefault(posting.measure_id, set()).update(words_of[posting.term])
         order[posting.measure_id] = posting.sort_key
+    weight = sum(weights.values())
     candidates = sorted(
-        (
-            (-score, order[measure_id], measure_id)
-            for measure_id, terms in indexed.items()
-            if (score := _score(chosen, weights, frozenset(terms)))
-        )
+        (-share, order[measure_id], measure_id)
+        for measure_id, found in matched.items()
+        if _close(share := sum(weights[w] for w in found) / weight, len(found))
     )[:CANDIDATES]
     rows = await measure_rows(session, [measure_id for *_key, measure_id in candidates], today)
     scored = [
