@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 CATCH_UP_DAYS = 7
 SUMMARY_DAYS = 7
+CHUNK = 200  # followers whose summaries are rendered and queued at a time
 
 
 @dataclass
@@ -60,12 +61,14 @@ async def plan_follower_news(
         followers = await overdue_by_follower(session, today)
         sent = await queued_keys(session, (summary_key(today, r) for r, _ids in followers))
         followers = [(r, ids) for r, ids in followers if summary_key(today, r) not in sent]
-        items = await followed_measures(
-            session, {m for _r, ids in followers for m in ids}, today, latest=True
-        )
-        rows = []
-        for recipient, measure_ids in followers:
-            run.summaries += 1
-            rows += summary_rows(i18n, recipient, [items[m] for m in measure_ids], today)
-        run.queued += await enqueue_many(session, rows)
+        for start in range(0, len(followers), CHUNK):  # a city's summaries, a chunk at a time
+            chunk = followers[start : start + CHUNK]
+            items = await followed_measures(
+                session, {m for _r, ids in chunk for m in ids}, today, latest=True
+            )
+            rows = []
+            for recipient, measure_ids in chunk:
+                run.summaries += 1
+                rows += summary_rows(i18n, recipient, [items[m] for m in measure_ids], today)
+            run.queued += await enqueue_many(session, rows)
     return run

@@ -104,17 +104,17 @@ async def enqueue_many(
     inserts of up to ``batch`` rows; a ``dedup_key`` already queued (or repeated in
     ``messages``) is skipped as by :func:`enqueue`. Returns how many rows were inserted."""
     rows = [_values(**message) for message in messages]
+    # one statement, executed for many rows: SQLAlchemy sends them as multi-row inserts
+    # ("insertmanyvalues"), and a compiled statement is cached once, not once per row count
+    stmt = (
+        _insert_ignoring_duplicates(session)(Notification)
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+        .returning(Notification.id)
+    )
     inserted = 0
     for start in range(0, len(rows), batch):
-        chunk = rows[start : start + batch]
-        stmt = (
-            _insert_ignoring_duplicates(session)(Notification)
-            .values(chunk)
-            .on_conflict_do_nothing(index_elements=["dedup_key"])
-        )
-        result = await session.execute(stmt)
-        count = getattr(result, "rowcount", None)
-        inserted += len(chunk) if count is None or count < 0 else int(count)
+        result = await session.execute(stmt, rows[start : start + batch])
+        inserted += len(result.all())  # a duplicate key returns no row
     return inserted
 
 

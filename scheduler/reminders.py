@@ -36,7 +36,7 @@ from scheduler.queue import enqueue_many
 logger = logging.getLogger(__name__)
 
 OVERDUE_WEEKLY = 7
-CHUNK = 500  # measures planned at a time
+CHUNK = 200  # measures planned at a time (memory stays flat: measured in bench memory)
 
 
 @dataclass(frozen=True)
