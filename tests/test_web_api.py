@@ -126,6 +126,16 @@ async def test_departments_timeliness_and_stats(web: TestClient[Any, Any], world
     assert stats["questions"]["classified"] == 4
     assert sum(row["count"] for row in stats["questions"]["by_category"]) == 4
     assert stats["questions"]["by_category"][0]["percent"] == 100.0
+    assert stats["questions"]["published"] == {"classified": 0, "by_category": []}
+    # a meeting carries the classification published after it, apart from the bot's questions
+    meeting = await get_json(web, f"{API}/stats?meeting={world.meeting_id}")
+    published = meeting["questions"]["published"]
+    assert published["classified"] == 74
+    assert [(r["category"], r["count"], r["percent"]) for r in published["by_category"]][:2] == [
+        ("housing", 8, 10.8),
+        ("landscaping", 18, 24.3),
+    ]
+    assert meeting["questions"]["classified"] == 4
     period = await get_json(web, f"{API}/stats?from=2022-01-01&to=2022-12-31")
     # the plan's measures and, as their own group, the promises stated at the meeting
     assert (period["measures"]["total"], period["spoken"]["total"]) == (12, 9)

@@ -156,6 +156,22 @@ SCHEMAS: dict[str, Any] = {
                         ),
                     },
                     "by_status": COUNTS,
+                    "published": _obj(
+                        {
+                            "classified": INT,
+                            "by_category": {
+                                "type": "array",
+                                "items": _obj(
+                                    {
+                                        "category": STR,
+                                        "name": _ref("Names"),
+                                        "count": INT,
+                                        "percent": {"type": "number"},
+                                    }
+                                ),
+                            },
+                        }
+                    ),
                 }
             ),
             "measures": _obj({"total": INT, "by_status": COUNTS}),

@@ -186,6 +186,20 @@ def report(found: Report) -> dict[str, Any]:
                 for row in found.categories
             ],
             "by_status": dict(sorted(found.statuses.items())),
+            # a meeting's classification as the akimat published it (apart from the questions
+            # sent through the bot, never added to them); empty for districts and periods
+            "published": {
+                "classified": found.published_total,
+                "by_category": [
+                    {
+                        "category": row.category.slug,
+                        "name": names(row.category),
+                        "count": row.count,
+                        "percent": float(row.percent),
+                    }
+                    for row in found.published
+                ],
+            },
         },
         "measures": {
             "total": found.measures_total,
