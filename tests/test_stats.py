@@ -282,14 +282,36 @@ async def test_measures_with_overdue_and_department_timeliness(
     assert "✅ выполнено: 2" in text
     assert "🔴 просрочено: 1" in text
     assert "🔄 в работе: 1" in text
-    line = next(x for x in text.splitlines() if x.startswith("• УЭиВ"))
+    assert department.short("ru") == "Управление энергетики и водоснабжения"
+    line = next(x for x in text.splitlines() if x.startswith(f"• {department.short('ru')}:"))
     assert (
         "мероприятий 3: закрыто в срок 1, с опозданием 1, просрочено сейчас 1; "
         "медиана опоздания, дней: 15"
     ) in line
     assert "вопросов 3: отвечено 2, медиана времени ответа 3 дн." in line
-    other_line = next(x for x in text.splitlines() if x.startswith(f"• {other.code}"))
+    other_line = next(x for x in text.splitlines() if x.startswith(f"• {other.short('ru')}:"))
     assert "мероприятий 2: закрыто в срок 0, с опозданием 0, просрочено сейчас 1" in other_line
+    assert "УЭиВ" not in text
+
+
+@pytest.mark.parametrize("locale", ["kk", "en"])
+async def test_timeliness_names_departments_in_the_viewers_language(
+    make_client: Callable[..., BotClient], session: AsyncSession, demo: int, locale: str
+) -> None:
+    """Not the Russian codes (УЭиВ, УО, УКС): each department's short name in the locale."""
+    admin = make_client(user_id=ADMIN_ID, language_code=locale)
+    await onboard(admin, locale)
+    sent = await admin.press(
+        StatsCb(action=ReportAction.SHOW, kind=ScopeKind.MEETING, id=demo).pack()
+    )
+    text = last_message(sent).text
+    departments = {d.code: d for d in (await session.execute(select(Department))).scalars()}
+    for code in ("УЭиВ", "УО", "УКС", "УОЗ", "УК"):
+        name = departments[code].short(locale)
+        assert name != departments[code].short("ru")
+        assert any(line.startswith(f"• {name}:") for line in text.splitlines()), name
+        assert f"• {code}:" not in text
+    assert "УЭиВ" not in text
 
 
 async def test_non_admins_get_a_refusal_and_commands_do_not_exist(

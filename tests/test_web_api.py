@@ -64,7 +64,12 @@ async def test_a_measure_has_its_deadline_status_days_history_and_departments(
     (entry,) = body["history"]
     assert entry["comment"] == "Работы начаты, подрядчик на объекте."
     assert entry["department"] and entry["status"] == "in_progress"
-    assert set(entry) == {"date", "kind", "status", "progress", "comment", "department"}
+    assert set(entry) == {
+        "date", "kind", "status", "progress", "comment", "department", "department_name",
+    }  # fmt: skip
+    # the code identifies the department; its names are given in every language
+    assert entry["department_name"]["kk"] and entry["department_name"]["en"]
+    assert entry["department_name"]["en"] != entry["department"]
 
 
 async def test_meeting_has_outcome_figures_and_its_plan(
@@ -127,6 +132,10 @@ async def test_departments_timeliness_and_stats(web: TestClient[Any, Any], world
     assert sum(row["count"] for row in stats["questions"]["by_category"]) == 4
     assert stats["questions"]["by_category"][0]["percent"] == 100.0
     assert stats["questions"]["published"] == {"classified": 0, "by_category": []}
+    assert stats["departments"] and all(
+        row["name"]["en"] and row["short_name"]["kk"] and row["slug"]
+        for row in stats["departments"]
+    )
     # a meeting carries the classification published after it, apart from the bot's questions
     meeting = await get_json(web, f"{API}/stats?meeting={world.meeting_id}")
     published = meeting["questions"]["published"]

@@ -319,7 +319,7 @@ async def stats_csv(request: web.Request) -> web.Response:
         [
             "department",
             row["code"],
-            "",
+            row["name"]["ru"],
             row["measures"],
             f"on_time={row['done_on_time']};late={row['done_late']};overdue={row['overdue']}",
         ]

@@ -100,6 +100,7 @@ SCHEMAS: dict[str, Any] = {
             "progress": _nullable("integer"),
             "comment": STR,
             "department": _nullable("string"),
+            "department_name": {**NAMES, "type": ["object", "null"]},
         }
     ),
     "MeasureDetail": _obj(
@@ -178,7 +179,15 @@ SCHEMAS: dict[str, Any] = {
             "spoken": _obj({"total": INT, "by_status": COUNTS}),
             "departments": {
                 "type": "array",
-                "items": _obj(dict.fromkeys(DEPARTMENT_COUNTS, INT) | {"code": STR}),
+                "items": _obj(
+                    dict.fromkeys(DEPARTMENT_COUNTS, INT)
+                    | {
+                        "code": STR,
+                        "slug": STR,
+                        "name": _ref("Names"),
+                        "short_name": _ref("Names"),
+                    }
+                ),
             },
         }
     ),

@@ -388,7 +388,7 @@ def _measure_and_department_lines(
     if report.departments:
         lines += ["", _("<b>Departments: timeliness</b>")]
         for dept in report.departments:
-            parts = [f"• <b>{html.quote(dept.department.code)}</b>"]
+            parts = [f"• <b>{html.quote(dept.department.short(locale))}</b>"]
             if dept.measures:
                 parts.append(
                     _(
