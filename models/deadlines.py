@@ -645,10 +645,10 @@ _PERIOD_HANDLERS: Final[frozenset[object]] = frozenset(
 )
 
 #: A quarter, half-year or month word left over once every rule has read what it could
-#: ("ІХ квартал", "13-й месяц", "третий месяц 2023"): the cell names a period nobody can
-#: read.  "тоқсан күн" is "ninety days", not a quarter.
+#: ("ІХ квартал", "ІХ кв.", "13-й месяц", "третий месяц 2023"): the cell names a period nobody
+#: can read.  "тоқсан күн" is "ninety days" and "кв. м" square metres, not quarters.
 _LEFTOVER_PERIOD: Final = _c(
-    r"(?<!\w)(?:квартал\w*|токсан(?!\s+кун)\w*|полугод\w*|жартыжыл\w*|жарты\s+жыл\w*"
+    r"(?<!\w)(?:квартал\w*|кв(?!\w)(?!\.?\s*м(?!\w))|токсан(?!\s+кун)\w*|полугод\w*|жартыжыл\w*|жарты\s+жыл\w*"
     r"|месяц\w*|quarters?|half(?:[\s-]+year)?|semester|months?)(?!\w)"
 )
 

@@ -231,6 +231,8 @@ ROMAN_AND_UNREADABLE: list[tuple[str, datetime.date | None, datetime.date | None
     ("V квартал 2023", REF, None, True),
     ("5 квартал 2023", None, None, True),
     ("ІХ квартал 2023", None, None, True),  # "Х" is Cyrillic: no numeral
+    ("ІХ кв. 2023", None, None, True),
+    ("сквер 800 кв. м, 2023 год", None, D(2023, 12, 31), False),  # square metres
     ("ІІІ полугодие 2023", None, None, True),
     ("ІІІ жартыжылдық", REF, None, True),
     ("2023 жылғы V тоқсан", None, None, True),
