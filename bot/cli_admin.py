@@ -214,7 +214,12 @@ def _preview(name: str, row_count: int, plan: ParsedPlan) -> str:
             text = " ".join(measure.text.split())
             text = text if len(text) <= 70 else text[:69] + "…"
             lines.append(f"     - {due}  {', '.join(measure.executor_codes)}  {text}")
-            if measure.due_date is None and measure.deadline_text:
+            if measure.deadline_unreadable:
+                lines.append(
+                    f"       WARNING: quarter, half-year or month cannot be read, no due date: "
+                    f"{measure.deadline_text!r}"
+                )
+            elif measure.due_date is None and measure.deadline_text:
                 lines.append(f"       deadline not recognised: {measure.deadline_text!r}")
     if plan.unknown_codes:
         lines.append("Unknown executor codes: " + ", ".join(plan.unknown_codes))

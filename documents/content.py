@@ -111,8 +111,13 @@ def classification(report: MeetingReport, locale: str) -> str:
     )
 
 
-def departments_cell(measure: ReportMeasure) -> str:
-    return ", ".join(d.code for d in measure.departments) or "—"
+def departments_cell(measure: ReportMeasure, locale: str) -> str:
+    """The responsible departments: in Russian by the codes of the published table (УЭиВ, УО),
+    which the Russian document reproduces; in Kazakh and English by their short names in that
+    language, since the codes are Russian abbreviations those readers cannot expand."""
+    if locale == "ru":
+        return ", ".join(d.code for d in measure.departments) or "—"
+    return ", ".join(d.short(locale) for d in measure.departments) or "—"
 
 
 def _meeting_header(report: MeetingReport, _: Words, locale: str) -> str:
@@ -190,7 +195,7 @@ def meeting_report(report: MeetingReport, translator: Translator, locale: str) -
         )
     )
     if report.problems:
-        add(_plan_table(report, _))
+        add(_plan_table(report, _, locale))
     else:
         add(Paragraph(_("The action plan of this meeting has not been imported yet.")))
     if report.spoken:
@@ -202,7 +207,7 @@ def meeting_report(report: MeetingReport, translator: Translator, locale: str) -
                 heading=True,
             )
         )
-        add(_spoken_table(report, _))
+        add(_spoken_table(report, _, locale))
     return doc
 
 
@@ -226,7 +231,7 @@ def _outcome(doc: Document, report: MeetingReport, _: Words, locale: str) -> Non
         doc.blocks.append(Paragraph(_("The outcome figures of the meeting are not recorded yet.")))
 
 
-def _plan_table(report: MeetingReport, _: Words) -> Table:
+def _plan_table(report: MeetingReport, _: Words, locale: str) -> Table:
     rows: list[list[Cell | None]] = []
     for problem in report.problems:
         span = len(problem.measures)
@@ -241,7 +246,7 @@ def _plan_table(report: MeetingReport, _: Words) -> Table:
                     *head,
                     Cell(measure.text),
                     Cell(measure.deadline_text or "—"),
-                    Cell(departments_cell(measure)),
+                    Cell(departments_cell(measure, locale)),
                 ]
             )
     return Table(
@@ -257,7 +262,7 @@ def _plan_table(report: MeetingReport, _: Words) -> Table:
     )
 
 
-def _spoken_table(report: MeetingReport, _: Words) -> Table:
+def _spoken_table(report: MeetingReport, _: Words, locale: str) -> Table:
     return Table(
         headers=[_("No."), _("Promise"), _("Deadline for completion"), _("Responsible executor")],
         widths=[6, 60, 14, 20],
@@ -266,7 +271,7 @@ def _spoken_table(report: MeetingReport, _: Words) -> Table:
                 Cell(str(m.position)),
                 Cell(m.text),
                 Cell(m.deadline_text or "—"),
-                Cell(departments_cell(m)),
+                Cell(departments_cell(m, locale)),
             ]
             for m in report.spoken
         ],
@@ -304,7 +309,7 @@ def _progress_row(measure: ReportMeasure, _: Words, locale: str) -> list[Cell | 
     return [
         Cell(measure.text),
         Cell(measure.deadline_text or "—"),
-        Cell(departments_cell(measure)),
+        Cell(departments_cell(measure, locale)),
         Cell(_status_cell(measure, _, locale), bold=overdue),
         Cell(number(measure.days_overdue, locale) if overdue else "—", bold=overdue),
         Cell(_latest_cell(measure, _, locale)),

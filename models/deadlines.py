@@ -11,6 +11,13 @@ reduces all of these to one :class:`datetime.date`:
   latest of them;
 * an impossible date (``31.09.2022``, ``5 квартал 2022``) is no date and is
   never rolled over;
+* a quarter, half-year or month that cannot be read (``V квартал 2023``,
+  ``13-й месяц``, ``2023-13``) makes the whole cell **unreadable**: no date at all,
+  never the year's end in its place (:func:`read_deadline` tells the caller,
+  so the import preview can warn);
+* Roman numerals may be written with the Cyrillic letter ``І`` (U+0406, as in
+  Kazakh and Ukrainian), also mixed with Latin ``I``/``V``: ``ІІІ квартал``,
+  ``ІV тоқсан``; an ISO month ``2023-09`` is its last day;
 * phrases that depend on the meeting date (``текущий год``, ``до 1 сентября``)
   are resolved against ``reference`` and give ``None`` without it.
 
@@ -43,8 +50,10 @@ __all__ = [
     "MONTHS_EN",
     "MONTHS_KK",
     "MONTHS_RU",
+    "DeadlineReading",
     "parse_deadline",
     "period_end",
+    "read_deadline",
 ]
 
 # --------------------------------------------------------------------------- #
@@ -180,7 +189,14 @@ def _fold(text: str) -> str:
     return text.lower().replace("ё", "е").translate(_KK_FOLD)
 
 
+# A Roman numeral written (partly) with the Cyrillic letter І/і (U+0406/U+0456), which Kazakh
+# and Ukrainian texts use for I: ІІІ, ІV, Іі.  Read before folding, which would turn і into и.
+_CYRILLIC_ROMAN: Final = re.compile(r"(?<!\w)[IVXivxІі]*[Іі][IVXivxІі]*(?!\w)")
+_TO_LATIN: Final = str.maketrans("Іі", "Ii")
+
+
 def _normalise(text: str) -> str:
+    text = _CYRILLIC_ROMAN.sub(lambda m: m.group().translate(_TO_LATIN), text)
     text = _CONTROL.sub(" ", _fold(text))
     text = _DASHES.sub("-", text)
     text = _QUOTES.sub(" ", text)
@@ -427,6 +443,11 @@ def _h_numeric_month_year(m: re.Match[str]) -> datetime.date | None:
     return _period(int(m["y"]), month=int(m["m"]))
 
 
+def _h_iso_month(m: re.Match[str]) -> datetime.date | None:
+    """2023-09 -> 2023-09-30; 2023-13 is no month."""
+    return _period(int(m["y"]), month=int(m["m"]))
+
+
 def _h_period_year(m: re.Match[str]) -> datetime.date | None:
     return _period_of_match(m, int(m["y"]))
 
@@ -496,6 +517,8 @@ _COMPLETE_RULES: Final[tuple[tuple[re.Pattern[str], _CompleteHandler], ...]] = (
         _c(_YEAR + r"\s*-\s*(?P<yy>\d\d)(?!\d)(?=\s*(?:г|ж|y))"),
         _h_year_range_short,
     ),
+    # ISO month: "2023-09" (after the abbreviated range, so "2022-23 гг." stays a range).
+    (_c(r"(?<![\d./-])(?P<y>(?:19|20)\d\d)-(?P<m>\d\d)(?![\d./-])"), _h_iso_month),
 )
 
 #: Rules without a year; the year is lent by the text or the reference date.
@@ -595,6 +618,41 @@ class _Found:
     date: datetime.date | None
 
 
+@dataclass(frozen=True, slots=True)
+class DeadlineReading:
+    """What a "Срок исполнения" cell says.
+
+    ``date`` is the due date or ``None``; ``unreadable`` is true when the cell names a quarter,
+    half-year or month that cannot be read (``V квартал 2023``, ``13-й месяц``, ``2023-13``):
+    then ``date`` is ``None`` rather than a guess such as the year's end.
+    """
+
+    date: datetime.date | None
+    unreadable: bool = False
+
+
+#: Handlers that read a quarter, a half-year or a month: when they find none, the cell is
+#: unreadable (an impossible day such as ``31.09.2022`` is merely no date).
+_PERIOD_HANDLERS: Final[frozenset[object]] = frozenset(
+    {
+        _h_month_year,
+        _h_numeric_month_year,
+        _h_iso_month,
+        _h_period_year,
+        _period_of_match,
+        _p_month,
+    }
+)
+
+#: A quarter, half-year or month word left over once every rule has read what it could
+#: ("ІХ квартал", "ІХ кв.", "13-й месяц", "третий месяц 2023"): the cell names a period nobody
+#: can read.  "тоқсан күн" is "ninety days" and "кв. м" square metres, not quarters.
+_LEFTOVER_PERIOD: Final = _c(
+    r"(?<!\w)(?:квартал\w*|кв(?!\w)(?!\.?\s*м(?!\w))|токсан(?!\s+кун)\w*|полугод\w*|жартыжыл\w*|жарты\s+жыл\w*"
+    r"|месяц\w*|quarters?|half(?:[\s-]+year)?|semester|months?)(?!\w)"
+)
+
+
 def _blank(text: str, start: int, end: int) -> str:
     return text[:start] + _BLANK * (end - start) + text[end:]
 
@@ -605,19 +663,28 @@ def parse_deadline(text: str, reference: datetime.date | None = None) -> datetim
     ``reference`` is the meeting date; it resolves phrases such as
     ``до конца текущего года``, ``в следующем году`` or ``до 1 сентября`` (no
     year), which give ``None`` without it.  Periods resolve to their last day,
-    ranges to their end, and a cell with several dates to the latest one.
+    ranges to their end, and a cell with several dates to the latest one; a cell with a
+    quarter, half-year or month that cannot be read gives ``None`` (see :func:`read_deadline`).
     """
+    return read_deadline(text, reference).date
+
+
+def read_deadline(text: str, reference: datetime.date | None = None) -> DeadlineReading:
+    """:func:`parse_deadline` telling, besides the date, whether the cell is unreadable."""
     if not text or not text.strip():
-        return None
+        return DeadlineReading(None)
     normal = _normalise(text)
     if reference is not None:
         normal = _resolve_relative(normal, reference)
 
     found: list[_Found] = []
+    unreadable = False
     work = normal
     for pattern, handler in _COMPLETE_RULES:
         for m in list(pattern.finditer(work)):
-            found.append(_Found(m.start(), m.end(), handler(m)))
+            day = handler(m)
+            unreadable |= day is None and handler in _PERIOD_HANDLERS
+            found.append(_Found(m.start(), m.end(), day))
             work = _blank(work, m.start(), m.end())
 
     partial: list[tuple[re.Match[str], _PartialHandler]] = []
@@ -625,6 +692,7 @@ def parse_deadline(text: str, reference: datetime.date | None = None) -> datetim
         for m in list(pattern.finditer(work)):
             partial.append((m, partial_handler))
             work = _blank(work, m.start(), m.end())
+    unreadable |= _LEFTOVER_PERIOD.search(work) is not None
 
     standalone = {m.start(): int(m["y"]) for m in _STANDALONE_YEAR.finditer(work)}
     # Every year written in the cell, wherever it is, can be lent to a partial date.
@@ -638,12 +706,14 @@ def parse_deadline(text: str, reference: datetime.date | None = None) -> datetim
         elif before:
             lender = before[-1]
         elif reference is not None:
-            found.append(_Found(m.start(), m.end(), partial_handler(m, reference.year)))
-            continue
+            lender = (m.start(), m.end(), reference.year)
         else:
             continue
-        lenders.add(lender[0])
-        found.append(_Found(m.start(), m.end(), partial_handler(m, lender[2])))
+        if lender[:2] != (m.start(), m.end()):
+            lenders.add(lender[0])
+        day = partial_handler(m, lender[2])
+        unreadable |= day is None and partial_handler in _PERIOD_HANDLERS
+        found.append(_Found(m.start(), m.end(), day))
 
     # A bare year that only qualified a partial date ("до 1 сентября, 2023 год")
     # is not a deadline of its own.
@@ -651,5 +721,7 @@ def parse_deadline(text: str, reference: datetime.date | None = None) -> datetim
         if start not in lenders:
             found.append(_Found(start, start + 4, period_end(year)))
 
+    if unreadable:
+        return DeadlineReading(None, unreadable=True)
     dates = [f.date for f in found if f.date is not None]
-    return max(dates) if dates else None
+    return DeadlineReading(max(dates) if dates else None)

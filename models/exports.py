@@ -190,7 +190,7 @@ async def measure_table(
                 measure.due_date,
                 i18n.gettext(MEASURE_LABELS.get(status, status), locale=locale),
                 measure.progress,
-                ", ".join(d.code for d in measure.departments),
+                ", ".join(d.short(locale) for d in measure.departments),
                 _local(measure.closed_at, tz),
                 _local(measure.updated_at, tz),
                 i18n.gettext(source, locale=locale),

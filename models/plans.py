@@ -16,7 +16,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.deadlines import parse_deadline
+from models.deadlines import read_deadline
 from models.entities import Department, Measure, MeasureDepartment, MeasureUpdate, ProblemIssue
 from models.text import fold
 
@@ -77,6 +77,9 @@ class ParsedMeasure:
     executor_codes: list[str]
     department_ids: list[int] = field(default_factory=list)
     unknown_codes: list[str] = field(default_factory=list)
+    # the deadline names a quarter, half-year or month that cannot be read (``V квартал 2023``):
+    # no due date, and the preview warns
+    deadline_unreadable: bool = False
 
 
 @dataclass
@@ -168,13 +171,15 @@ def parse_plan(
         if not codes:
             errors.append(RowError(row.row_no, RowProblem.NO_EXECUTORS))
             continue
+        reading = read_deadline(deadline, reference)
         measure = ParsedMeasure(
             row_no=row.row_no,
             position=len(current.measures) + 1,
             text=text,
             deadline_text=deadline,
-            due_date=parse_deadline(deadline, reference),
+            due_date=reading.date,
             executor_codes=codes,
+            deadline_unreadable=reading.unreadable,
         )
         for code in codes:
             department_id = index.get(fold(code))

@@ -1,6 +1,12 @@
 """Statistics like the report's: questions by category and outcome, measures by status, and
 each department's timeliness, for a meeting, a district or a period.
 
+A meeting's report also carries the classification the akimat published after it (migration
+0004's ``meeting_category_counts``, the seed's «жилищные отношения – 8 (10,8%), …»), apart from
+the questions counted in the bot: the published figures are what the meeting raised, the counted
+ones what residents sent through the bot, so the two are shown side by side and never added up.
+Districts and periods count only the bot's questions (the published figures cover a meeting).
+
 Percentages are of the total classified (the sum of the category counts), rounded half up to
 one decimal with ``Decimal`` (the report's ``8 of 74 → 10,8%``; binary floats and Babel's
 half-even rounding would both get some of its figures wrong).
@@ -30,6 +36,7 @@ from models.entities import (
     MeasureSource,
     MeasureStatus,
     Meeting,
+    MeetingCategoryCount,
     ProblemIssue,
     Question,
     QuestionStatus,
@@ -160,6 +167,11 @@ def format_percent(value: Decimal, locale: str) -> str:
     return format_decimal(value, format="0.0", locale=locale) + "%"
 
 
+def format_count(value: int, locale: str) -> str:
+    """A count in the locale's digits grouping (``1 069`` in ru/kk, ``1,069`` in en)."""
+    return format_decimal(value, locale=locale)
+
+
 def format_days(value: Decimal | float, locale: str) -> str:
     return format_decimal(round_half_up(value), format="0.#", locale=locale)
 
@@ -205,6 +217,9 @@ class Report:
     departments: list[DepartmentRow]
     spoken: Counter[str] = field(default_factory=Counter)  # promises stated at the meetings
     spoken_total: int = 0
+    # the meeting's classification as the akimat published it (empty when it has none)
+    published: list[CategoryRow] = field(default_factory=list)
+    published_total: int = 0
 
     @property
     def pending(self) -> int:
@@ -236,6 +251,19 @@ async def build_report(
         CategoryRow(c, by_category[c.id], percent(by_category[c.id], classified))
         for c in all_categories
     ]
+
+    published_rows: list[CategoryRow] = []
+    published_total = 0
+    if meeting is not None:
+        published = await published_counts(session, meeting.id)
+        published_total = sum(published.values())
+        if published_total:
+            published_rows = [
+                CategoryRow(
+                    c, published.get(c.id, 0), percent(published.get(c.id, 0), published_total)
+                )
+                for c in all_categories
+            ]
 
     measures = list(
         (await session.execute(select(Measure).where(measure_condition(scope)))).scalars()
@@ -313,7 +341,19 @@ async def build_report(
         departments=departments,
         spoken=spoken_statuses,
         spoken_total=sum(spoken_statuses.values()),
+        published=published_rows,
+        published_total=published_total,
     )
+
+
+async def published_counts(session: AsyncSession, meeting_id: int) -> dict[int, int]:
+    """Category id → count, as published after the meeting (empty when nothing was)."""
+    rows = await session.execute(
+        select(MeetingCategoryCount.category_id, MeetingCategoryCount.count).where(
+            MeetingCategoryCount.meeting_id == meeting_id
+        )
+    )
+    return {int(category_id): int(count) for category_id, count in rows.all()}
 
 
 def count_measure(

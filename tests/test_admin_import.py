@@ -11,6 +11,7 @@ from dataclasses import replace
 
 import pytest
 from aiogram.methods import SendDocument
+from aiogram.utils.i18n import I18n
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,7 +32,7 @@ from models.importer import TEMPLATE_HEADERS, rows_to_csv, rows_to_xlsx
 from models.measures import record_change
 from models.plans import PlanRow
 from tests.conftest import ADMIN_ID, onboard
-from tests.harness import BotClient, Sent, alerts, last_message, messages
+from tests.harness import BotClient, Sent, alerts, last_message, messages, visible_text
 from tests.test_demo import EXPECTED
 
 
@@ -375,3 +376,67 @@ async def test_non_admin_documents_reach_the_fallback(
         sent = await resident.press(data)
         assert "only for akimat staff" in alerts(sent)[0]
     assert await plan_in_db(session) == []
+
+
+UNREADABLE_PERIOD = (
+    "⚠️ <b>A quarter, half-year or month I could not read</b>: these measures will get no due "
+    "date (never a guessed one) and no deadline reminders. Correct the file and send it again:"
+)
+
+
+@pytest.mark.parametrize("locale", ["ru", "kk", "en"])
+async def test_preview_warns_of_periods_it_cannot_read_and_never_guesses(
+    make_client: Callable[..., BotClient],
+    session: AsyncSession,
+    meeting_id: int,
+    i18n: I18n,
+    locale: str,
+) -> None:
+    """Cyrillic Roman numerals are read; an impossible quarter or month gets no date and a
+    warning (in the admin's language), never the year's end."""
+    admin = make_client(user_id=ADMIN_ID, language_code=locale, username="staff")
+    await onboard(admin, locale)
+    rows = [
+        PlanRow(2, "1", "Школы", "Пристройка к школе №16", "ІІІ квартал 2023 года", "УО"),
+        PlanRow(3, "", "", "Проект поликлиники", "2023 жылғы ІІ жартыжылдық", "УОЗ"),
+        PlanRow(4, "", "", "Сквер", "V квартал 2023", "УК"),
+        PlanRow(5, "", "", "Арыки", "13-й месяц 2023 года", "УК"),
+        PlanRow(6, "", "", "Бульвар", "2023-09", "УК"),
+        PlanRow(7, "", "", "Парк", "по мере финансирования", "УК"),
+    ]
+    sent = await admin.send("/admin")
+    sent = await admin.click(
+        last_message(sent), i18n.gettext("📥 Import an action plan", locale=locale)
+    )
+    sent = await admin.click(last_message(sent), "23.06.2022")
+    sent = await send_file(admin, "plan.csv", rows_to_csv(rows))
+    preview = last_message(sent)
+    text = preview.text
+    warning = i18n.gettext(UNREADABLE_PERIOD, locale=locale)
+    assert warning != UNREADABLE_PERIOD or locale == "en"
+    head = visible_text(warning)
+    assert head in text
+    warned = text[text.index(head) :]
+    assert "«V квартал 2023»" in warned
+    assert "«13-й месяц 2023 года»" in warned
+    for read in ("«ІІІ квартал 2023 года»", "«2023 жылғы ІІ жартыжылдық»", "«2023-09»"):
+        assert read not in text  # read as dates, so listed nowhere
+    # «по мере финансирования» is merely undated, listed apart from the warning
+    undated = visible_text(
+        i18n.gettext("<b>Deadlines I could not read</b> (kept as written, no date):", locale=locale)
+    )
+    assert undated in text
+    assert text.index(undated) > text.index(head)
+    assert "«по мере финансирования»" in text[text.index(undated) :]
+    assert "«V квартал 2023»" not in text[text.index(undated) :]
+
+    await admin.click(preview, i18n.gettext("✅ Import", locale=locale))
+    plan = await plan_in_db(session)
+    assert [(p[2], p[3]) for p in plan] == [
+        ("ІІІ квартал 2023 года", dt.date(2023, 9, 30)),
+        ("2023 жылғы ІІ жартыжылдық", dt.date(2023, 12, 31)),
+        ("V квартал 2023", None),  # never 2023-12-31
+        ("13-й месяц 2023 года", None),
+        ("2023-09", dt.date(2023, 9, 30)),
+        ("по мере финансирования", None),
+    ]

@@ -12,7 +12,7 @@ from babel.dates import format_date, get_month_names
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run without an installed package
 
-from models.deadlines import MONTHS, parse_deadline, period_end
+from models.deadlines import MONTHS, DeadlineReading, parse_deadline, period_end, read_deadline
 
 D = datetime.date
 REF = D(2024, 3, 15)  # a meeting date for phrases relative to it
@@ -202,6 +202,65 @@ CASES: list[tuple[str, datetime.date | None, datetime.date | None]] = [
     ("Постоянно, до 2025 года", None, D(2025, 12, 31)),
     ("2022 жылдың\u00a0соңына дейін.", None, D(2022, 12, 31)),
 ]
+
+
+# Roman numerals written with the Cyrillic letter І (U+0406) or і (U+0456), alone or mixed with
+# Latin I/V; ISO months; and quarters, half-years or months nobody can read, which give no date
+# and are reported as unreadable (never the year's end in their place).
+ROMAN_AND_UNREADABLE: list[tuple[str, datetime.date | None, datetime.date | None, bool]] = [
+    ("ІІІ квартал 2023 года", None, D(2023, 9, 30), False),
+    ("ІІ квартал 2023 года", None, D(2023, 6, 30), False),
+    ("І квартал 2023 г.", None, D(2023, 3, 31), False),
+    ("ІV квартал 2022 года", None, D(2022, 12, 31), False),  # Cyrillic І + Latin V
+    ("IІІ кв. 2023", None, D(2023, 9, 30), False),  # Latin I + Cyrillic ІІ
+    ("ііі квартал 2023", None, D(2023, 9, 30), False),  # lowercase Cyrillic і
+    ("ІІ полугодие 2023 года", None, D(2023, 12, 31), False),
+    ("ІІІ-ІV кварталы 2022 года", None, D(2022, 12, 31), False),
+    ("2023 жылғы ІІІ тоқсан", None, D(2023, 9, 30), False),
+    ("2023 жылдың ІІІ-тоқсаны", None, D(2023, 9, 30), False),
+    ("ІІІ-ші тоқсан 2023", None, D(2023, 9, 30), False),
+    ("ІІ жартыжылдық", REF, D(2024, 12, 31), False),
+    ("2023 жылдың ІІ жартыжылдығы", None, D(2023, 12, 31), False),
+    ("ІІ жартыжылдық 2023", None, D(2023, 12, 31), False),
+    ("2023-09", None, D(2023, 9, 30), False),
+    ("до 2024-02", None, D(2024, 2, 29), False),
+    ("2022-23 гг.", None, D(2023, 12, 31), False),  # still a range, not a month
+    ("2022-08-31", None, D(2022, 8, 31), False),  # still a full date
+    # unreadable: no date, never 2023-12-31
+    ("V квартал 2023", None, None, True),
+    ("V квартал 2023", REF, None, True),
+    ("5 квартал 2023", None, None, True),
+    ("ІХ квартал 2023", None, None, True),  # "Х" is Cyrillic: no numeral
+    ("ІХ кв. 2023", None, None, True),
+    ("сквер 800 кв. м, 2023 год", None, D(2023, 12, 31), False),  # square metres
+    ("ІІІ полугодие 2023", None, None, True),
+    ("ІІІ жартыжылдық", REF, None, True),
+    ("2023 жылғы V тоқсан", None, None, True),
+    ("13-й месяц", REF, None, True),
+    ("13-й месяц 2023 года", None, None, True),
+    ("2023-13", None, None, True),
+    ("13.2023", None, None, True),
+    ("Q5 2023", None, None, True),
+    ("V квартал 2023, 31.12.2022", None, None, True),  # one unreadable part: no guess at all
+    ("тоқсан күн ішінде", REF, None, False),  # "ninety days", not a quarter
+    ("ежеквартально, 2023 год", None, D(2023, 12, 31), False),
+    ("31.09.2022", None, None, False),  # an impossible day is no date, not a period
+]
+
+
+@pytest.mark.parametrize(
+    ("phrase", "reference", "expected", "unreadable"),
+    ROMAN_AND_UNREADABLE,
+    ids=[f"{i:03d}-{c[0][:40]!r}" for i, c in enumerate(ROMAN_AND_UNREADABLE)],
+)
+def test_cyrillic_roman_iso_months_and_unreadable_periods(
+    phrase: str,
+    reference: datetime.date | None,
+    expected: datetime.date | None,
+    unreadable: bool,
+) -> None:
+    assert read_deadline(phrase, reference) == DeadlineReading(expected, unreadable)
+    assert parse_deadline(phrase, reference) == expected
 
 
 @pytest.mark.parametrize(

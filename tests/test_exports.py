@@ -17,7 +17,16 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.keyboards.reports import ExportCb, ReportAction, StatsCb
-from models.entities import Category, Measure, Meeting, Question, QuestionStatus, User
+from models.entities import (
+    Category,
+    Department,
+    Measure,
+    Meeting,
+    Question,
+    QuestionStatus,
+    User,
+)
+from models.exports import MEASURE_COLUMNS
 from models.stats import ScopeKind
 from tests.conftest import ADMIN_ID, onboard
 from tests.harness import BotClient, Sent, alerts, last_message
@@ -133,6 +142,13 @@ async def test_xlsx_of_a_meeting_has_translated_headers_and_rows(
     count = (await session.execute(select(func.count(Measure.id)))).scalar_one()
     assert len(measure_rows) - 1 == count
     assert measure_rows[1][0] == dt.datetime(2022, 6, 23, 15, 0)
+    # the responsible departments by their names in the viewer's language, not the codes
+    responsible = MEASURE_COLUMNS.index("Responsible")
+    energy = (
+        await session.execute(select(Department).where(Department.code == "УЭиВ"))
+    ).scalar_one()
+    assert measure_rows[1][responsible] == energy.short(locale)
+    assert not any("УЭиВ" in str(row[responsible]) for row in measure_rows[1:])
 
 
 async def test_csv_files_open_in_excel_and_parse_back(

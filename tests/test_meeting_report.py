@@ -175,6 +175,25 @@ async def test_the_demo_report_as_docx_reproduces_the_seed(
     assert "Обязательства, озвученные на встрече и не вошедшие в опубликованный план" in text
 
 
+@pytest.mark.parametrize("locale", ["kk", "en"])
+async def test_the_plan_table_names_departments_in_the_documents_language(
+    session: AsyncSession, demo: int, i18n: CatalogI18n, locale: str
+) -> None:
+    """The Russian document keeps the published table's codes (above); in Kazakh and English
+    the codes, Russian abbreviations, give way to the departments' short names."""
+    report = await _report(session, demo)
+    data = documents.render(
+        documents.compose(report, documents.ReportKind.MEETING, i18n, locale),
+        documents.DocFormat.DOCX,
+    )
+    _paragraphs, tables = _docx_text(data)
+    departments = {d.code: d for d in (await session.execute(select(Department))).scalars()}
+    rows = tables[0][1:]
+    for row, (*_rest, codes) in zip(rows, EXPECTED, strict=True):
+        assert row[4] == ", ".join(departments[code].short(locale) for code in codes)
+    assert not any("УЭиВ" in row[4] or "УКС" in row[4] for row in rows)
+
+
 async def test_percentages_round_half_up_from_the_questions_on_record(
     session: AsyncSession, demo: int, i18n: CatalogI18n
 ) -> None:

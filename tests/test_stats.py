@@ -12,13 +12,13 @@ import pytest
 import time_machine
 from aiogram.methods import SendPhoto
 from aiogram.types import BufferedInputFile
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import AdminCb, AdminSection
 from bot.i18n import CatalogI18n
 from bot.keyboards.reports import ExportCb, ReportAction, StatsCb
-from handlers.admin.stats import fit_message
+from handlers.admin.stats import fit_message, report_name
 from models.entities import (
     Category,
     Department,
@@ -31,9 +31,9 @@ from models.entities import (
     Question,
     QuestionStatus,
 )
-from models.stats import ScopeKind, format_percent, percent, round_half_up
+from models.stats import Scope, ScopeKind, build_report, format_percent, percent, round_half_up
 from tests.conftest import ADMIN_ID, onboard
-from tests.harness import BotClient, alerts, last_message, messages
+from tests.harness import BotClient, alerts, last_message, messages, visible_text
 
 SLUGS = [
     "housing", "landscaping", "land", "business", "public_order",
@@ -282,14 +282,36 @@ async def test_measures_with_overdue_and_department_timeliness(
     assert "✅ выполнено: 2" in text
     assert "🔴 просрочено: 1" in text
     assert "🔄 в работе: 1" in text
-    line = next(x for x in text.splitlines() if x.startswith("• УЭиВ"))
+    assert department.short("ru") == "Управление энергетики и водоснабжения"
+    line = next(x for x in text.splitlines() if x.startswith(f"• {department.short('ru')}:"))
     assert (
         "мероприятий 3: закрыто в срок 1, с опозданием 1, просрочено сейчас 1; "
         "медиана опоздания, дней: 15"
     ) in line
     assert "вопросов 3: отвечено 2, медиана времени ответа 3 дн." in line
-    other_line = next(x for x in text.splitlines() if x.startswith(f"• {other.code}"))
+    other_line = next(x for x in text.splitlines() if x.startswith(f"• {other.short('ru')}:"))
     assert "мероприятий 2: закрыто в срок 0, с опозданием 0, просрочено сейчас 1" in other_line
+    assert "УЭиВ" not in text
+
+
+@pytest.mark.parametrize("locale", ["kk", "en"])
+async def test_timeliness_names_departments_in_the_viewers_language(
+    make_client: Callable[..., BotClient], session: AsyncSession, demo: int, locale: str
+) -> None:
+    """Not the Russian codes (УЭиВ, УО, УКС): each department's short name in the locale."""
+    admin = make_client(user_id=ADMIN_ID, language_code=locale)
+    await onboard(admin, locale)
+    sent = await admin.press(
+        StatsCb(action=ReportAction.SHOW, kind=ScopeKind.MEETING, id=demo).pack()
+    )
+    text = last_message(sent).text
+    departments = {d.code: d for d in (await session.execute(select(Department))).scalars()}
+    for code in ("УЭиВ", "УО", "УКС", "УОЗ", "УК"):
+        name = departments[code].short(locale)
+        assert name != departments[code].short("ru")
+        assert any(line.startswith(f"• {name}:") for line in text.splitlines()), name
+        assert f"• {code}:" not in text
+    assert "УЭиВ" not in text
 
 
 async def test_non_admins_get_a_refusal_and_commands_do_not_exist(
@@ -332,3 +354,158 @@ def test_a_long_report_keeps_within_one_message(i18n: CatalogI18n) -> None:
     assert text.endswith("more departments: see the export.")
     short = fit_message(head, departments[:3])
     assert short == "\n".join(head + departments[:3])
+
+
+# The report's sentence, verbatim (two spaces after «(12,2%);» included), that the demo's
+# published breakdown must reproduce.
+SEED_CLASSIFICATION = (
+    "жилищные отношения – 8 (10,8%); благоустройство, санитарная очистка и экология – 18 "
+    "(24,3%); земельных отношений – 2 (2,7%); предпринимательства – 9 (12,2%);  правопорядок – "
+    "8 (10,8%); социальная сфера – 8 (10,8%); трудоустройство – 2 (2,7%); ремонт и строительство "
+    "объектов образования, здравоохранения, культуры и спорта – 4 (5,4%); ремонта и "
+    "строительства автомобильных дорог – 7 (9,5%); другие – 8 (10,8%)."
+)
+PERCENTS = {
+    "ru": REPORT_PERCENTS_RU,
+    "kk": REPORT_PERCENTS_RU,
+    "en": [p.replace(",", ".") for p in REPORT_PERCENTS_RU],
+}
+PUBLISHED_HEAD = (
+    "<b>Questions by category, as published after the meeting</b> (classified: {total})"
+)
+COUNTED_HEAD = "<b>Questions by category, sent through the bot</b> (classified: {total})"
+NONE_SENT = "No questions were sent through the bot for this meeting."
+
+
+async def test_demo_carries_the_reports_published_breakdown_exactly(
+    session: AsyncSession, demo: int
+) -> None:
+    report = await build_report(session, Scope(ScopeKind.MEETING, id=demo), dt.date(2024, 1, 1))
+    assert report.published_total == 74
+    assert len([row for row in report.published if row.count]) == 10
+    sentence = "; ".join(
+        f"{row.category.seed_label_ru} – {row.count} ({format_percent(row.percent, 'ru')})"
+        for row in report.published
+    )
+    assert sentence + "." == " ".join(SEED_CLASSIFICATION.split())
+    assert report.classified == 0  # no individual question exists
+
+
+@pytest.mark.parametrize("locale", ["ru", "kk", "en"])
+async def test_meeting_without_questions_shows_the_published_breakdown(
+    make_client: Callable[..., BotClient],
+    session: AsyncSession,
+    demo: int,
+    i18n: CatalogI18n,
+    locale: str,
+) -> None:
+    admin = make_client(user_id=ADMIN_ID, language_code=locale)
+    await onboard(admin, locale)
+    assert await session.scalar(select(func.count()).select_from(Question)) == 0
+    categories = await _categories(session)
+
+    sent = await admin.press(
+        StatsCb(action=ReportAction.SHOW, kind=ScopeKind.MEETING, id=demo).pack()
+    )
+    text = last_message(sent).text
+    head = visible_text(i18n.gettext(PUBLISHED_HEAD, locale=locale).format(total="74"))
+    assert head in text
+    if locale != "en":
+        assert "published" not in head
+    none_sent = i18n.gettext(NONE_SENT, locale=locale)
+    assert none_sent in text
+    block = text[text.index(head) : text.index(none_sent)]
+    lines = [line for line in block.splitlines() if line.startswith("• ")]
+    assert lines == [
+        f"• {report_name(categories[slug].name(locale), locale)} – {count} ({pct})"
+        for slug, count, pct in zip(SLUGS, REPORT_COUNTS, PERCENTS[locale], strict=True)
+    ]
+    assert i18n.gettext("No classified questions yet.", locale=locale) not in text
+    counted = visible_text(i18n.gettext(COUNTED_HEAD, locale=locale).format(total="0"))
+    assert counted not in text
+    # the other figures published after the meeting stay
+    published_outcome = i18n.gettext("<b>Published after the meeting</b>", locale=locale)
+    assert visible_text(published_outcome) in text
+
+    # the chart draws the published figures, labelled as such
+    sent = await admin.press(
+        StatsCb(action=ReportAction.CHART, kind=ScopeKind.MEETING, id=demo).pack()
+    )
+    photos = [s.method for s in sent if isinstance(s.method, SendPhoto)]
+    assert len(photos) == 1 and alerts(sent) == []
+    caption = photos[0].caption or ""
+    assert caption.startswith(
+        i18n.gettext("📊 Questions by category, as published: {scope}", locale=locale).split("{")[0]
+    )
+
+
+@pytest.mark.parametrize("locale", ["ru", "kk", "en"])
+async def test_meeting_with_questions_shows_both_never_added_up(
+    make_client: Callable[..., BotClient],
+    session: AsyncSession,
+    demo: int,
+    i18n: CatalogI18n,
+    locale: str,
+) -> None:
+    meeting = await session.get(Meeting, demo)
+    assert meeting is not None
+    categories = await _categories(session)
+    for slug, status in (
+        ("roads", QuestionStatus.ACCEPTED),
+        ("roads", QuestionStatus.DONE),
+        ("housing", QuestionStatus.IN_WORK),
+        ("housing", QuestionStatus.SUBMITTED),  # not classified yet
+    ):
+        session.add(
+            Question(
+                district_id=meeting.district_id,
+                meeting_id=demo,
+                category_id=categories[slug].id,
+                text="Вопрос",
+                status=status,
+                created_at=meeting.starts_at - dt.timedelta(days=2),
+            )
+        )
+    await session.commit()
+    admin = make_client(user_id=ADMIN_ID, language_code=locale)
+    await onboard(admin, locale)
+
+    sent = await admin.press(
+        StatsCb(action=ReportAction.SHOW, kind=ScopeKind.MEETING, id=demo).pack()
+    )
+    text = last_message(sent).text
+    published = visible_text(i18n.gettext(PUBLISHED_HEAD, locale=locale).format(total="74"))
+    counted = visible_text(i18n.gettext(COUNTED_HEAD, locale=locale).format(total="3"))
+    assert published in text and counted in text
+    assert text.index(published) < text.index(counted)
+    roads = report_name(categories["roads"].name(locale), locale)
+    housing = report_name(categories["housing"].name(locale), locale)
+    after = text[text.index(counted) :]
+    pct = {"en": ("66.7%", "33.3%")}.get(locale, ("66,7%", "33,3%"))
+    assert f"• {roads} – 2 ({pct[0]})" in after
+    assert f"• {housing} – 1 ({pct[1]})" in after
+    before = text[: text.index(counted)]
+    assert f"• {roads} – 7 ({PERCENTS[locale][8]})" in before  # the published 7, not 9
+    assert i18n.gettext(NONE_SENT, locale=locale) not in text
+
+    # a district counts only the bot's questions: the published figures cover one meeting
+    sent = await admin.press(
+        StatsCb(action=ReportAction.SHOW, kind=ScopeKind.DISTRICT, id=meeting.district_id).pack()
+    )
+    text = last_message(sent).text
+    assert published not in text
+    plain = visible_text(
+        i18n.gettext("<b>Questions by category</b> (classified: {total})", locale=locale)
+    ).format(total=3)
+    assert plain in text
+
+    # the chart draws the counted questions
+    sent = await admin.press(
+        StatsCb(action=ReportAction.CHART, kind=ScopeKind.MEETING, id=demo).pack()
+    )
+    photos = [s.method for s in sent if isinstance(s.method, SendPhoto)]
+    assert len(photos) == 1
+    assert (photos[0].caption or "").startswith(
+        i18n.gettext("📊 Questions by category: {scope}", locale=locale).split("{")[0]
+    )
+    assert "published" not in (photos[0].caption or "")

@@ -64,7 +64,12 @@ async def test_a_measure_has_its_deadline_status_days_history_and_departments(
     (entry,) = body["history"]
     assert entry["comment"] == "Работы начаты, подрядчик на объекте."
     assert entry["department"] and entry["status"] == "in_progress"
-    assert set(entry) == {"date", "kind", "status", "progress", "comment", "department"}
+    assert set(entry) == {
+        "date", "kind", "status", "progress", "comment", "department", "department_name",
+    }  # fmt: skip
+    # the code identifies the department; its names are given in every language
+    assert entry["department_name"]["kk"] and entry["department_name"]["en"]
+    assert entry["department_name"]["en"] != entry["department"]
 
 
 async def test_meeting_has_outcome_figures_and_its_plan(
@@ -126,6 +131,20 @@ async def test_departments_timeliness_and_stats(web: TestClient[Any, Any], world
     assert stats["questions"]["classified"] == 4
     assert sum(row["count"] for row in stats["questions"]["by_category"]) == 4
     assert stats["questions"]["by_category"][0]["percent"] == 100.0
+    assert stats["questions"]["published"] == {"classified": 0, "by_category": []}
+    assert stats["departments"] and all(
+        row["name"]["en"] and row["short_name"]["kk"] and row["slug"]
+        for row in stats["departments"]
+    )
+    # a meeting carries the classification published after it, apart from the bot's questions
+    meeting = await get_json(web, f"{API}/stats?meeting={world.meeting_id}")
+    published = meeting["questions"]["published"]
+    assert published["classified"] == 74
+    assert [(r["category"], r["count"], r["percent"]) for r in published["by_category"]][:2] == [
+        ("housing", 8, 10.8),
+        ("landscaping", 18, 24.3),
+    ]
+    assert meeting["questions"]["classified"] == 4
     period = await get_json(web, f"{API}/stats?from=2022-01-01&to=2022-12-31")
     # the plan's measures and, as their own group, the promises stated at the meeting
     assert (period["measures"]["total"], period["spoken"]["total"]) == (12, 9)

@@ -308,6 +308,10 @@ async def stats_csv(request: web.Request) -> web.Response:
         ["category", row["category"], row["name"]["ru"], row["count"], row["percent"]]
         for row in body["questions"]["by_category"]
     ]
+    rows += [
+        ["published_category", row["category"], row["name"]["ru"], row["count"], row["percent"]]
+        for row in body["questions"]["published"]["by_category"]
+    ]
     rows += [["question_status", k, "", v, ""] for k, v in body["questions"]["by_status"].items()]
     rows += [["measure_status", k, "", v, ""] for k, v in body["measures"]["by_status"].items()]
     rows += [["spoken_status", k, "", v, ""] for k, v in body["spoken"]["by_status"].items()]
@@ -315,7 +319,7 @@ async def stats_csv(request: web.Request) -> web.Response:
         [
             "department",
             row["code"],
-            "",
+            row["name"]["ru"],
             row["measures"],
             f"on_time={row['done_on_time']};late={row['done_late']};overdue={row['overdue']}",
         ]

@@ -100,6 +100,7 @@ SCHEMAS: dict[str, Any] = {
             "progress": _nullable("integer"),
             "comment": STR,
             "department": _nullable("string"),
+            "department_name": {**NAMES, "type": ["object", "null"]},
         }
     ),
     "MeasureDetail": _obj(
@@ -156,13 +157,37 @@ SCHEMAS: dict[str, Any] = {
                         ),
                     },
                     "by_status": COUNTS,
+                    "published": _obj(
+                        {
+                            "classified": INT,
+                            "by_category": {
+                                "type": "array",
+                                "items": _obj(
+                                    {
+                                        "category": STR,
+                                        "name": _ref("Names"),
+                                        "count": INT,
+                                        "percent": {"type": "number"},
+                                    }
+                                ),
+                            },
+                        }
+                    ),
                 }
             ),
             "measures": _obj({"total": INT, "by_status": COUNTS}),
             "spoken": _obj({"total": INT, "by_status": COUNTS}),
             "departments": {
                 "type": "array",
-                "items": _obj(dict.fromkeys(DEPARTMENT_COUNTS, INT) | {"code": STR}),
+                "items": _obj(
+                    dict.fromkeys(DEPARTMENT_COUNTS, INT)
+                    | {
+                        "code": STR,
+                        "slug": STR,
+                        "name": _ref("Names"),
+                        "short_name": _ref("Names"),
+                    }
+                ),
             },
         }
     ),

@@ -100,6 +100,7 @@ def update(entry: CardUpdate) -> dict[str, Any]:
         "progress": entry.progress,
         "comment": entry.comment if entry.kind != "import" else "",
         "department": entry.department.code if entry.department is not None else None,
+        "department_name": names(entry.department) if entry.department is not None else None,
     }
 
 
@@ -186,6 +187,20 @@ def report(found: Report) -> dict[str, Any]:
                 for row in found.categories
             ],
             "by_status": dict(sorted(found.statuses.items())),
+            # a meeting's classification as the akimat published it (apart from the questions
+            # sent through the bot, never added to them); empty for districts and periods
+            "published": {
+                "classified": found.published_total,
+                "by_category": [
+                    {
+                        "category": row.category.slug,
+                        "name": names(row.category),
+                        "count": row.count,
+                        "percent": float(row.percent),
+                    }
+                    for row in found.published
+                ],
+            },
         },
         "measures": {
             "total": found.measures_total,
@@ -199,6 +214,9 @@ def report(found: Report) -> dict[str, Any]:
         "departments": [
             {
                 "code": row.department.code,
+                "slug": row.department.slug,
+                "name": names(row.department),
+                "short_name": short_names(row.department),
                 "measures": row.measures,
                 "done_on_time": row.closed_on_time,
                 "done_late": row.closed_late,

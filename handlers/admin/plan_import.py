@@ -439,6 +439,7 @@ def render_import_preview(meeting: Meeting, plan: ParsedPlan, dry: ApplyResult, 
     ]
     body: list[str] = []
     undated: list[str] = []
+    unreadable: list[str] = []
     for problem in plan.problems:
         body.append(f"<b>{problem.number}. {html.quote(_short(problem.title, 120))}</b>")
         for measure in problem.measures:
@@ -447,11 +448,10 @@ def render_import_preview(meeting: Meeting, plan: ParsedPlan, dry: ApplyResult, 
             else:
                 due = _("no date")
                 if measure.deadline_text:
-                    undated.append(
-                        _("Row {row}: «{text}»").format(
-                            row=measure.row_no, text=html.quote(_short(measure.deadline_text, 80))
-                        )
+                    line = _("Row {row}: «{text}»").format(
+                        row=measure.row_no, text=html.quote(_short(measure.deadline_text, 80))
                     )
+                    (unreadable if measure.deadline_unreadable else undated).append(line)
             codes = ", ".join(html.quote(c) for c in measure.executor_codes)
             body.append(f"  • {html.quote(_short(measure.text, 70))} — {due} · {codes}")
     tail: list[str] = []
@@ -461,6 +461,16 @@ def render_import_preview(meeting: Meeting, plan: ParsedPlan, dry: ApplyResult, 
             _("<b>Unknown executor codes</b> (saved without a department): {codes}").format(
                 codes=html.quote(", ".join(plan.unknown_codes))
             ),
+        ]
+    if unreadable:
+        tail += [
+            "",
+            _(
+                "⚠️ <b>A quarter, half-year or month I could not read</b>: these measures will "
+                "get no due date (never a guessed one) and no deadline reminders. Correct the "
+                "file and send it again:"
+            ),
+            *unreadable,
         ]
     if undated:
         tail += ["", _("<b>Deadlines I could not read</b> (kept as written, no date):"), *undated]

@@ -43,10 +43,12 @@ from models.entities import District, MeasureStatus, Meeting, QuestionStatus
 from models.moderation import districts_by_id, recent_meetings
 from models.stats import (
     MEASURE_ORDER,
+    CategoryRow,
     Report,
     Scope,
     ScopeKind,
     build_report,
+    format_count,
     format_days,
     format_percent,
 )
@@ -276,23 +278,53 @@ def render_lines(
 ) -> tuple[list[str], list[str]]:
     """The report as (main lines, department lines): departments are cut first if too long."""
     lines = [_("📊 <b>Statistics: {scope}</b>").format(scope=title), ""]
-    lines.append(
-        _("<b>Questions by category</b> (classified: {total})").format(total=report.classified)
-    )
-    if report.classified:
-        for row in report.categories:
-            if row.count:
-                lines.append(
-                    "• "
-                    + _("{category} – {count} ({percent})").format(
-                        category=html.quote(report_name(row.category.name(locale), locale)),
-                        count=row.count,
-                        percent=format_percent(row.percent, locale),
-                    )
-                )
-    else:
-        lines.append(_("No classified questions yet."))
     s = report.statuses
+    if report.published:
+        # The akimat's published classification first, labelled as such; the questions sent
+        # through the bot follow under their own heading when there are any (never added up).
+        lines.append(
+            _(
+                "<b>Questions by category, as published after the meeting</b> (classified: {total})"
+            ).format(total=format_count(report.published_total, locale))
+        )
+        lines += _category_lines(report.published, locale)
+        if not s:
+            lines += ["", _("No questions were sent through the bot for this meeting.")]
+        else:
+            lines += [
+                "",
+                _(
+                    "<b>Questions by category, sent through the bot</b> (classified: {total})"
+                ).format(total=format_count(report.classified, locale)),
+            ]
+    else:
+        lines.append(
+            _("<b>Questions by category</b> (classified: {total})").format(total=report.classified)
+        )
+    if s or not report.published:
+        if report.classified:
+            lines += _category_lines(report.categories, locale)
+        else:
+            lines.append(_("No classified questions yet."))
+        _outcome_lines(lines, s, report.classified)
+    _published_outcome_lines(lines, report)
+    return _measure_and_department_lines(lines, report, locale, i18n)
+
+
+def _category_lines(rows: list[CategoryRow], locale: str) -> list[str]:
+    return [
+        "• "
+        + _("{category} – {count} ({percent})").format(
+            category=html.quote(report_name(row.category.name(locale), locale)),
+            count=format_count(row.count, locale),
+            percent=format_percent(row.percent, locale),
+        )
+        for row in rows
+        if row.count
+    ]
+
+
+def _outcome_lines(lines: list[str], s: Counter[str], classified: int) -> None:
     lines += [
         "",
         _("<b>Questions by outcome</b>"),
@@ -300,7 +332,7 @@ def render_lines(
             "Raised: {raised}; answered at the meeting: {answered}; done: {done}; in work: "
             "{in_work}; accepted, waiting: {accepted}."
         ).format(
-            raised=report.classified,
+            raised=classified,
             answered=s[QuestionStatus.ANSWERED_AT_MEETING],
             done=s[QuestionStatus.DONE],
             in_work=s[QuestionStatus.IN_WORK],
@@ -314,6 +346,9 @@ def render_lines(
             merged=s[QuestionStatus.MERGED],
         ),
     ]
+
+
+def _published_outcome_lines(lines: list[str], report: Report) -> None:
     meeting = report.meeting
     if meeting is not None and meeting.questions_raised is not None:
         lines += [
@@ -331,6 +366,11 @@ def render_lines(
                 in_work=_figure(meeting.questions_in_work),
             ),
         ]
+
+
+def _measure_and_department_lines(
+    lines: list[str], report: Report, locale: str, i18n: I18n
+) -> tuple[list[str], list[str]]:
     lines += [
         "",
         _("<b>Measures by status</b> (total: {total})").format(total=report.measures_total),
@@ -348,7 +388,7 @@ def render_lines(
     if report.departments:
         lines += ["", _("<b>Departments: timeliness</b>")]
         for dept in report.departments:
-            parts = [f"• <b>{html.quote(dept.department.code)}</b>"]
+            parts = [f"• <b>{html.quote(dept.department.short(locale))}</b>"]
             if dept.measures:
                 parts.append(
                     _(
@@ -452,21 +492,32 @@ async def send_chart(
         stale(callback_answer)
         return
     report = await build_report(session, scope, today)
-    if not report.classified:
+    # The questions counted in the bot; a meeting without any charts its published figures.
+    rows = report.categories if report.classified else report.published
+    if not rows:
         refuse(callback_answer, _("There are no classified questions to chart."))
         return
+    if report.classified:
+        heading = _("Questions by category: {scope}").format(scope=title)
+        caption = _("📊 Questions by category: {scope}").format(scope=title)
+    else:
+        heading = _("Questions by category, as published: {scope}").format(scope=title)
+        caption = _("📊 Questions by category, as published: {scope}").format(scope=title)
     png = await asyncio.to_thread(
         category_bar_chart,
-        [row.category.name(locale) for row in report.categories],
-        [row.count for row in report.categories],
-        [f"{row.count} ({format_percent(row.percent, locale)})" for row in report.categories],
-        unescape(_("Questions by category: {scope}").format(scope=title)),
+        [row.category.name(locale) for row in rows],
+        [row.count for row in rows],
+        [
+            f"{format_count(row.count, locale)} ({format_percent(row.percent, locale)})"
+            for row in rows
+        ],
+        unescape(heading),
         _("Number of questions"),
     )
     await query.bot.send_photo(
         query.from_user.id,
         BufferedInputFile(png, filename="questions-by-category.png"),
-        caption=_("📊 Questions by category: {scope}").format(scope=title)[:1000],
+        caption=caption[:1000],
     )
 
 
