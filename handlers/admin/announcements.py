@@ -27,7 +27,7 @@ from bot.keyboards.admin import (
 )
 from bot.replies import refuse, show
 from models.entities import User
-from models.text import TextRule
+from models.text import TextRule, strip_controls
 from models.translation import N_
 from models.users import get_district, list_districts
 from scheduler.notifications import announcements as notifications
@@ -116,7 +116,8 @@ async def announce_text(message: Message, session: AsyncSession, state: FSMConte
     if problem is not None:
         await message.answer(problem)
         return
-    body = message.html_text  # the admin's own formatting, with everything else escaped
+    # the admin's own formatting, with everything else escaped
+    body = strip_controls(message.html_text).strip()
     if len(body) > MAX_ANNOUNCEMENT_HTML:  # escaping (& → &amp;) must not push it past 4096
         await message.answer(
             _(ANNOUNCEMENT_REPLIES.too_long).format(limit=ANNOUNCEMENT.maximum, length=len(body))

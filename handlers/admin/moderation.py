@@ -47,7 +47,7 @@ from models import moderation as mod
 from models.clock import local_today
 from models.entities import Category, Department, Question, QuestionSource, QuestionStatus
 from models.similar import Similar, similar_items
-from models.text import TextRule, truncate
+from models.text import TextRule, strip_controls, truncate
 from models.translation import N_
 from scheduler.notifications import questions as notifications
 
@@ -530,7 +530,7 @@ async def merge_by_ref(message: Message, session: AsyncSession, state: FSMContex
         await state.clear()
         await message.answer(_("This question has already been handled; nothing was changed."))
         return
-    typed = (message.text or "").strip()
+    typed = strip_controls(message.text or "").strip()
     target = await mod.find_by_ref(session, typed)
     if target is None:
         await message.answer(
