@@ -22,6 +22,7 @@ SUBCOMMAND_MODULES = (
     "bot.cli_department",
     "bot.cli_queue",
     "bot.cli_report",
+    "bot.cli_backup",
 )
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
