@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Almaty"
     redis_url: str | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # "json": one JSON object per line on stderr, with the update's id (bot/logs.py).
+    log_format: Literal["text", "json"] = "text"
     # How long a profile read from the database serves later updates of the same person in this
     # process (models/profiles.py); 0 reads it on every update.
     profile_cache_seconds: float = Field(default=30.0, ge=0, le=3600)

@@ -507,7 +507,7 @@ class DeliveryWorker:
         try:
             await self._send(row)
         except TelegramRetryAfter as exc:
-            logger.warning("429 for chat %s: retrying in %s s", row.chat_id, exc.retry_after)
+            logger.warning("429 for notification %s: retrying in %s s", row.id, exc.retry_after)
             return _Outcome(retry_after=float(exc.retry_after))
         except TelegramMigrateToChat as exc:
             await self._migrate_chat(row.chat_id, exc.migrate_to_chat_id)
@@ -624,7 +624,11 @@ class DeliveryWorker:
             await session.commit()
         dropped = int(getattr(result, "rowcount", 0) or 0)
         self.stats.dropped += dropped
-        logger.info("Chat %s is unreachable (%s): %d messages dropped", row.chat_id, error, dropped)
+        # the chat's Telegram id only at DEBUG: INFO logs carry no person's id
+        logger.debug("Chat %s is unreachable", row.chat_id)
+        logger.info(
+            "Notification %s: chat unreachable (%s); %d messages dropped", row.id, error, dropped
+        )
 
     async def _migrate_chat(self, old: int, new: int) -> None:
         """A group became a supergroup: follow it to its new id."""
@@ -642,7 +646,8 @@ class DeliveryWorker:
                 .execution_options(synchronize_session=False)
             )
             await session.commit()
-        logger.info("Group %s migrated to supergroup %s", old, new)
+        logger.debug("Group %s migrated to supergroup %s", old, new)
+        logger.info("A department group became a supergroup; its chat and queue moved")
 
 
 async def _shielded(coro: Coroutine[Any, Any, T]) -> T:
