@@ -181,6 +181,7 @@ class DeliveryWorker:
         self._task: asyncio.Task[None] | None = None
         self._renewer: asyncio.Task[None] | None = None
         self._last_stale_check: float | None = None
+        self._last_summary_at: float | None = None
         self._last_summary = self._summary()
         self._dialect: str | None = None
 
@@ -470,6 +471,8 @@ class DeliveryWorker:
         if self._last_stale_check is None or now - self._last_stale_check >= self.lease / 2:
             self._last_stale_check = now
             await self.release_stale()
+        if self._last_summary_at is None or now - self._last_summary_at >= 60:
+            self._last_summary_at = now
             summary = self._summary()
             if summary != self._last_summary:  # once a minute, when something happened
                 self._last_summary = summary
