@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.keyboards.moderation import ModAction, ModCb
 from models import departments as deps
 from models import moderation as mod
 from models.claims import claim_question
@@ -27,9 +28,20 @@ from models.entities import (
     User,
 )
 from models.measures import ChangeConflict, record_change
-from tests.harness import BotClient, Sent, last_message, messages
+from models.settings import Settings
+from tests.conftest import ADMIN_ID, onboard
+from tests.harness import (
+    TOKEN,
+    BotClient,
+    RecordingSession,
+    Sent,
+    alerts,
+    last_message,
+    messages,
+)
 from tests.test_department_join import department_id, invite, member
 from tests.test_department_measures import follower, measure_id
+from tests.test_moderation import RESIDENT_ID, add_question
 from tests.test_questions_form import district_by_slug
 
 SQUARE = "Завершение ремонта сквера"
@@ -222,3 +234,54 @@ async def test_an_invitation_opened_by_two_people_at_once_is_used_once(
             .where(DepartmentMember.user_id.in_(ids))
         )
         assert members.scalar_one() == 1
+
+
+SECOND_ADMIN = ADMIN_ID + 1
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    """Two akimat staff members for the moderation race."""
+    return Settings(
+        bot_token=TOKEN,  # type: ignore[arg-type]
+        database_url=db_url,
+        admin_ids=frozenset({ADMIN_ID, SECOND_ADMIN}),
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+async def test_two_moderators_confirm_at_once_the_author_hears_once(
+    make_client: Callable[..., BotClient],
+    bot_session: RecordingSession,
+    session: AsyncSession,
+    demo: int,
+) -> None:
+    author = make_client(user_id=RESIDENT_ID, language_code="ru")
+    await onboard(author, "ru")
+    question = await add_question(session, demo, "Течёт крыша в доме по Абая 10")
+    moderators = [
+        make_client(user_id=tg_id, language_code="en", first_name=f"Staff{tg_id}")
+        for tg_id in (ADMIN_ID, SECOND_ADMIN)
+    ]
+    confirms = []
+    for moderator in moderators:
+        await onboard(moderator, "en")
+        sent = await moderator.press(ModCb(action=ModAction.OPEN, id=question.id).pack())
+        sent = await moderator.click(last_message(sent), "Accept")
+        confirms.append(last_message(sent))
+
+    start = len(bot_session.requests)
+    await asyncio.gather(
+        *(m.click(c, "Confirm") for m, c in zip(moderators, confirms, strict=True))
+    )
+    answers = alerts(bot_session.requests[start:])  # both feeds' answers, each once
+    assert sorted(answers) == [
+        "Saved.",
+        "This question has already been handled; here is where it stands.",
+    ], answers
+    news = await session.execute(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.chat_id == RESIDENT_ID, Notification.kind == "question_news")
+    )
+    assert news.scalar_one() == 1
