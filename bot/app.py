@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.commands import set_commands, set_descriptions, set_menu_button
 from bot.i18n import ProfileI18nMiddleware, create_i18n
+from bot.logs import UpdateLogContext
 from bot.middlewares import UpdateMiddleware, prepare_bot
 from bot.storage import create_storage, startup_lock
 from bot.webhook import check_webhook_settings, run_polling, run_webhook
@@ -69,6 +70,7 @@ def create_dispatcher(
         i18n=i18n,
         **workflow_data,
     )
+    dp.update.outer_middleware(UpdateLogContext())
     dp.update.outer_middleware(UpdateMiddleware(session_pool, settings, i18n))
     ProfileI18nMiddleware(i18n).setup(dp)
     dp.callback_query.middleware(CallbackAnswerMiddleware())

@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
-import logging
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
+from bot.logs import configure_logging
 from models.settings import ConfigError, Settings, load_settings
 
 SUBCOMMAND_MODULES = (
@@ -22,6 +22,7 @@ SUBCOMMAND_MODULES = (
     "bot.cli_department",
     "bot.cli_queue",
     "bot.cli_report",
+    "bot.cli_backup",
 )
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
@@ -47,9 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"kezdesu: {exc}", file=sys.stderr)  # noqa: T201
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)
     handler: Command = getattr(args, "handler", None) or _default_handler()
     try:
         return asyncio.run(handler(settings, args))

@@ -1,9 +1,13 @@
-"""Sub-commands of the queue area: ``kezdesu queue`` shows the state of the notification queue."""
+"""Sub-commands of the queue area: ``kezdesu queue`` shows the state of the notification queue;
+``kezdesu deliver`` runs a delivery worker alone (no polling, no scheduler)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import datetime as dt
+import signal
 import sys
 from typing import Any
 
@@ -21,6 +25,37 @@ def register(subparsers: Any) -> None:
         help="show the notification queue: pending / sent / failed counts, oldest pending age",
     )
     p.set_defaults(handler=show_queue)
+    p = subparsers.add_parser(
+        "deliver",
+        help="run only a delivery worker: send the queued notifications until stopped",
+    )
+    p.set_defaults(handler=deliver)
+
+
+async def deliver(settings: Settings, args: argparse.Namespace) -> int:
+    """A worker beside the bot processes (or in place of theirs); SIGTERM or Ctrl-C stop it
+    after the message in flight. The database must be migrated (``kezdesu migrate``)."""
+    from bot.app import create_bot
+    from scheduler.delivery import DeliveryWorker
+
+    engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
+    bot = create_bot(settings)
+    worker = DeliveryWorker(bot, create_session_pool(engine), settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):  # not on Windows
+            loop.add_signal_handler(signum, stop.set)
+    try:
+        task = worker.start()
+        await asyncio.wait(
+            [task, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED
+        )
+        await worker.stop()
+    finally:
+        await bot.session.close()
+        await engine.dispose()
+    return 0
 
 
 def format_age(seconds: float) -> str:

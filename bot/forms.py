@@ -10,7 +10,13 @@ from dataclasses import dataclass
 
 from aiogram.utils.i18n import gettext as _
 
-from models.text import TextProblem, TextRule, check_text
+from models.text import TextProblem, TextRule, check_text, visible_length
+from models.translation import N_
+
+# What a field answers when it names nothing better.
+EMPTY = N_("The text is empty. Please write it in words.")
+NO_LETTERS = N_("There is not a single letter or digit in this text. Please write it in words.")
+TOO_SHORT = N_("That is too short. Characters needed at least: {min}.")
 
 
 @dataclass(frozen=True)
@@ -22,12 +28,15 @@ class TextReplies:
     too_long: str
     too_short: str | None = None
     empty: str | None = None
+    no_letters: str | None = None
 
     def msgid(self, problem: TextProblem) -> str:
         if problem is TextProblem.EMPTY:
-            return self.empty or self.too_short or self.too_long
+            return self.empty or self.too_short or EMPTY
+        if problem is TextProblem.NO_LETTERS:
+            return self.no_letters or NO_LETTERS
         if problem is TextProblem.TOO_SHORT:
-            return self.too_short or self.too_long
+            return self.too_short or TOO_SHORT
         return self.too_long
 
 
@@ -37,7 +46,7 @@ def form_text(raw: str | None, rule: TextRule, replies: TextReplies) -> tuple[st
     text, problem = check_text(raw, rule)
     if problem is None:
         return text, None
-    length = len(text)
+    length = len(text) if problem is TextProblem.TOO_LONG else visible_length(text)
     answer = _(replies.msgid(problem)).format(
         count=length,
         length=length,

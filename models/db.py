@@ -48,7 +48,9 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def create_engine(url: str, *, echo: bool = False, pool_size: int | None = None) -> AsyncEngine:
     parsed = make_url(url)
     backend = parsed.get_backend_name()
-    kwargs: dict[str, Any] = {"echo": echo}
+    # hide_parameters: what people typed (the statement's parameters) stays out of error
+    # messages and logs; the SQL itself is still shown.
+    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     if backend == "sqlite":
         database = parsed.database or ""
         if database not in ("", ":memory:"):

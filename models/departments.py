@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from models.base import utcnow
+from models.claims import claim_invitation
 from models.entities import (
     Department,
     DepartmentChat,
@@ -306,8 +307,11 @@ async def redeem_for_user(
         ):
             return InviteOutcome.ALREADY, await get_department(session, invitation.department_id)
         return problem or InviteOutcome.UNKNOWN, None
+    if not await claim_invitation(session, invitation):
+        return InviteOutcome.USED, None  # someone else used it at the same moment
     department = await get_department(session, invitation.department_id)
     if not await add_member(session, invitation.department_id, user.id):
+        invitation.used_at = None  # a member already: the token is not spent
         return InviteOutcome.ALREADY, department
     invitation.used_at = now
     invitation.used_by_id = user.id
@@ -332,8 +336,11 @@ async def redeem_for_chat(
     problem = _check(invitation, now)
     if problem is not None or invitation is None:
         return problem or InviteOutcome.UNKNOWN, None
+    if not await claim_invitation(session, invitation):
+        return InviteOutcome.USED, None  # someone else used it at the same moment
     department = await get_department(session, invitation.department_id)
     if not await bind_chat(session, invitation.department_id, chat_id, title, locale):
+        invitation.used_at = None  # bound already: the token is not spent
         return InviteOutcome.ALREADY, department
     invitation.used_at = now
     invitation.used_by_id = user.id if user is not None else None
@@ -559,8 +566,12 @@ async def inbox_page(
     return list(result.scalars())
 
 
+def can_take(question: Question) -> bool:
+    return question.department_queue == DepartmentQueue.NEW
+
+
 def take_question(question: Question) -> bool:
-    if question.department_queue != DepartmentQueue.NEW:
+    if not can_take(question):
         return False
     question.department_queue = DepartmentQueue.IN_WORK
     question.status = QuestionStatus.IN_WORK

@@ -531,6 +531,29 @@ class Notification(Base):
     not_before: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Until when the claiming worker holds a ``sending`` row: renewed while it lives (0007).
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Announcement(Base):
+    """An announcement to residents, recorded when an admin presses «Send». The announcements
+    job queues its messages in batches (``next_user_id``: the audience is queued up to this
+    user), then tells the author how delivery went once every message has been tried."""
+
+    __tablename__ = "announcements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)  # the preview's; keys messages
+    author_chat_id: Mapped[int] = mapped_column(BigInteger)
+    author_locale: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    district_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: everyone
+    body: Mapped[str] = mapped_column(Text)  # HTML, as previewed
+    summary: Mapped[str] = mapped_column(String(200), default="")  # its start, as plain text
+    next_user_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    queued: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    queued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reported_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)

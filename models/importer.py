@@ -21,7 +21,7 @@ from pathlib import PurePath
 from typing import Any
 
 from models.plans import PlanRow
-from models.text import fold
+from models.text import fold, strip_controls
 
 MAX_FILE_SIZE = 5 * 1024 * 1024
 HEADER_SEARCH_ROWS = 10
@@ -221,11 +221,12 @@ def _cell(value: object) -> object:
 
 
 def _text(value: object) -> str:
+    """A cell as text, without control characters (a NUL cannot be stored on PostgreSQL)."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    return strip_controls(str(value))
 
 
 def _find_header(rows: Sequence[tuple[int, list[object]]]) -> tuple[int, dict[str, int]]:

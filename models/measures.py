@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
-from models.entities import Measure, MeasureStatus, MeasureUpdate
+from models.claims import claim_measure
+from models.entities import Department, Measure, MeasureStatus, MeasureUpdate, User
+
+
+class ChangeConflict(Exception):
+    """Someone changed the measure's status or progress between the moment the person saw it
+    and the moment they acted: nothing was changed (see :mod:`models.claims`)."""
 
 
 async def record_change(
@@ -24,9 +31,17 @@ async def record_change(
 
     ``kind`` defaults to ``status``, ``progress`` or ``comment`` after what changed. Marking done
     sets progress to 100 and the closing time; reopening clears them.
+
+    A status or progress change is applied only if the measure still has the status (and the
+    progress) ``measure`` holds; otherwise :class:`ChangeConflict` is raised and nothing is
+    written.
     """
     if progress is not None and not 0 <= progress <= 100:
         raise ValueError("progress must be between 0 and 100")
+    if (status is not None or progress is not None) and not await claim_measure(
+        session, measure, progress=status is None
+    ):
+        raise ChangeConflict(measure.id)
     old_status = measure.status
     if status is not None and status != measure.status:
         measure.status = status
@@ -59,3 +74,20 @@ async def record_change(
     session.add(update)
     await session.flush()
     return update
+
+
+async def latest_change(
+    session: AsyncSession, measure_id: int
+) -> tuple[MeasureUpdate, Department | None, User | None] | None:
+    """The measure's last history entry, with its department and author (who changed it)."""
+    row = (
+        await session.execute(
+            select(MeasureUpdate, Department, User)
+            .outerjoin(Department, Department.id == MeasureUpdate.department_id)
+            .outerjoin(User, User.id == MeasureUpdate.author_id)
+            .where(MeasureUpdate.measure_id == measure_id)
+            .order_by(MeasureUpdate.id.desc())
+            .limit(1)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1], row[2])

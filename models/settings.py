@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Almaty"
     redis_url: str | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # "json": one JSON object per line on stderr, with the update's id (bot/logs.py).
+    log_format: Literal["text", "json"] = "text"
     # How long a profile read from the database serves later updates of the same person in this
     # process (models/profiles.py); 0 reads it on every update.
     profile_cache_seconds: float = Field(default=30.0, ge=0, le=3600)
@@ -41,6 +43,9 @@ class Settings(BaseSettings):
     rate_limit_per_second: float = Field(default=25.0, gt=0, le=30)
     quiet_hours_start: int = Field(default=22, ge=0, le=23)
     quiet_hours_end: int = Field(default=8, ge=0, le=23)
+    # How long a worker's claim on a message lasts unless renewed (it renews every third of
+    # it while alive): a message claimed by a killed process is sent again after about this.
+    delivery_lease_seconds: float = Field(default=30.0, ge=5, le=600)
 
     # The one HTTP server of the process (web/): public pages, open data, the Mini App, the
     # health check and, in webhook mode, the webhook. WEB_PORT=0 switches it off (polling only).

@@ -15,8 +15,10 @@ worker only.
 **Durability.** A row is marked ``sent`` (with ``sent_at``) in its own transaction right after
 Telegram accepts it. A stop or a cancelled task finishes the one message in flight (send and
 record) before exiting, and a claimed row whose send had not begun is put back to ``pending``, so a
-restart loses nothing. If the *process dies* (killed, power loss) a claimed row stays ``sending``;
-after ``stale_after`` (10 minutes) any worker puts it back to ``pending``. **The one window for a
+restart loses nothing. A claim is a *lease* (``lease_until``, ``DELIVERY_LEASE_SECONDS``, 30 s by
+default) that the living worker renews every third of it for the rows it holds; if the *process
+dies* (killed, power loss) its lease runs out and any worker (itself after a restart) puts the
+row back to ``pending``, checking every half lease: within a minute. **The one window for a
 duplicate** is a process dying after Telegram accepted a message and before the row was marked
 sent: since each worker claims and sends one row at a time, that is at most one message per worker
 per crash.
@@ -159,7 +161,7 @@ class DeliveryWorker:
         max_attempts: int = 6,
         backoff_base: float = 5.0,
         backoff_cap: float = 3600.0,
-        stale_after: float = 600.0,
+        lease: float | None = None,
         worker_id: str | None = None,
     ) -> None:
         self.bot = bot
@@ -172,12 +174,14 @@ class DeliveryWorker:
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
-        self.stale_after = stale_after
+        self.lease = lease if lease is not None else settings.delivery_lease_seconds
         self.worker_id = worker_id or _worker_id()
         self.stats = WorkerStats()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._renewer: asyncio.Task[None] | None = None
         self._last_stale_check: float | None = None
+        self._last_summary_at: float | None = None
         self._last_summary = self._summary()
         self._dialect: str | None = None
 
@@ -204,6 +208,43 @@ class DeliveryWorker:
 
     async def run(self) -> None:
         logger.info("Delivery worker %s started", self.worker_id)
+        self._renewer = asyncio.create_task(self._renew_leases(), name="kezdesu-delivery-lease")
+        try:
+            await self._run()
+        finally:
+            self._renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewer
+            self._renewer = None
+
+    async def _renew_leases(self) -> None:
+        """While this worker lives, the rows it holds stay its own (a long 429 wait, a slow
+        Telegram): every third of the lease, their ``lease_until`` moves on."""
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            try:
+                await self.renew_leases()
+            except Exception:  # the database is away: the next round tries again
+                logger.warning("Could not renew the delivery leases", exc_info=True)
+
+    async def renew_leases(self) -> int:
+        async with self.session_pool() as session:
+            result = await session.execute(
+                update(Notification)
+                .where(
+                    Notification.status == NotificationStatus.SENDING,
+                    Notification.claimed_by == self.worker_id,
+                )
+                .values(lease_until=self._lease_end())
+                .execution_options(synchronize_session=False)
+            )
+            await session.commit()
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    def _lease_end(self) -> dt.datetime:
+        return self.clock.now() + dt.timedelta(seconds=self.lease)
+
+    async def _run(self) -> None:
         failures = 0
         while not self._stopping.is_set():
             pause = self.idle_interval
@@ -339,7 +380,10 @@ class DeliveryWorker:
                 update(Notification)
                 .where(condition)
                 .values(
-                    status=NotificationStatus.SENDING, claimed_by=self.worker_id, claimed_at=now
+                    status=NotificationStatus.SENDING,
+                    claimed_by=self.worker_id,
+                    claimed_at=now,
+                    lease_until=now + dt.timedelta(seconds=self.lease),
                 )
                 .execution_options(synchronize_session=False)
             )
@@ -387,20 +431,32 @@ class DeliveryWorker:
             status=NotificationStatus.PENDING,
             claimed_by=None,
             claimed_at=None,
+            lease_until=None,
             not_before=self.clock.now() + dt.timedelta(seconds=delay),
         )
 
     async def release_stale(self) -> int:
-        """Claims older than ``stale_after`` (their process died) go back to ``pending``."""
-        cutoff = self.clock.now() - dt.timedelta(seconds=self.stale_after)
+        """Claims whose lease ran out (their process died) go back to ``pending``. A claim made
+        before leases existed has none: it is judged by its age."""
+        now = self.clock.now()
+        cutoff = now - dt.timedelta(seconds=self.lease)
         async with self.session_pool() as session:
             result = await session.execute(
                 update(Notification)
                 .where(
                     Notification.status == NotificationStatus.SENDING,
-                    or_(Notification.claimed_at.is_(None), Notification.claimed_at < cutoff),
+                    or_(
+                        Notification.lease_until < now,
+                        Notification.lease_until.is_(None)
+                        & or_(Notification.claimed_at.is_(None), Notification.claimed_at < cutoff),
+                    ),
                 )
-                .values(status=NotificationStatus.PENDING, claimed_by=None, claimed_at=None)
+                .values(
+                    status=NotificationStatus.PENDING,
+                    claimed_by=None,
+                    claimed_at=None,
+                    lease_until=None,
+                )
                 .execution_options(synchronize_session=False)
             )
             await session.commit()
@@ -412,9 +468,11 @@ class DeliveryWorker:
 
     async def _release_stale_if_due(self) -> None:
         now = self.clock.monotonic()
-        if self._last_stale_check is None or now - self._last_stale_check >= 60:
+        if self._last_stale_check is None or now - self._last_stale_check >= self.lease / 2:
             self._last_stale_check = now
             await self.release_stale()
+        if self._last_summary_at is None or now - self._last_summary_at >= 60:
+            self._last_summary_at = now
             summary = self._summary()
             if summary != self._last_summary:  # once a minute, when something happened
                 self._last_summary = summary
@@ -452,7 +510,7 @@ class DeliveryWorker:
         try:
             await self._send(row)
         except TelegramRetryAfter as exc:
-            logger.warning("429 for chat %s: retrying in %s s", row.chat_id, exc.retry_after)
+            logger.warning("429 for notification %s: retrying in %s s", row.id, exc.retry_after)
             return _Outcome(retry_after=float(exc.retry_after))
         except TelegramMigrateToChat as exc:
             await self._migrate_chat(row.chat_id, exc.migrate_to_chat_id)
@@ -569,7 +627,11 @@ class DeliveryWorker:
             await session.commit()
         dropped = int(getattr(result, "rowcount", 0) or 0)
         self.stats.dropped += dropped
-        logger.info("Chat %s is unreachable (%s): %d messages dropped", row.chat_id, error, dropped)
+        # the chat's Telegram id only at DEBUG: INFO logs carry no person's id
+        logger.debug("Chat %s is unreachable", row.chat_id)
+        logger.info(
+            "Notification %s: chat unreachable (%s); %d messages dropped", row.id, error, dropped
+        )
 
     async def _migrate_chat(self, old: int, new: int) -> None:
         """A group became a supergroup: follow it to its new id."""
@@ -587,7 +649,8 @@ class DeliveryWorker:
                 .execution_options(synchronize_session=False)
             )
             await session.commit()
-        logger.info("Group %s migrated to supergroup %s", old, new)
+        logger.debug("Group %s migrated to supergroup %s", old, new)
+        logger.info("A department group became a supergroup; its chat and queue moved")
 
 
 async def _shielded(coro: Coroutine[Any, Any, T]) -> T:

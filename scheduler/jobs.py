@@ -17,6 +17,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.settings import Settings
+from scheduler.announcements import advance_announcements
 from scheduler.digest import plan_digests
 from scheduler.followers import plan_follower_news
 from scheduler.meetings import plan_meeting_reminders
@@ -82,3 +83,18 @@ async def follower_news_job(
     now: dt.datetime | None = None,
 ) -> dict[str, int]:
     return await _run("follower_news", plan_follower_news, session_pool, i18n, settings, now)
+
+
+async def announcements_job(
+    session_pool: async_sessionmaker[AsyncSession],
+    i18n: I18n,
+    settings: Settings,
+    now: dt.datetime | None = None,
+) -> dict[str, int]:
+    """Announcements recorded by admins: their messages queued in batches, then the reports."""
+    moment = now or dt.datetime.now(dt.UTC)
+    progress = await advance_announcements(session_pool, i18n, moment)
+    counts = asdict(progress)
+    if progress.queued or progress.reported:
+        logger.info("Job announcements at %s: %s", moment.isoformat(timespec="seconds"), counts)
+    return counts

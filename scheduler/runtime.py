@@ -11,7 +11,9 @@ serialised): they are registered afresh at every start with explicit ids and
   of the quiet hours (today's digest was missed);
 - ``meeting_reminders``: every 15 minutes, the first run at start;
 - ``follower_news``: daily at 10:00, and once at start (followers told of measures that slipped
-  past their due date, and early in the month their monthly summary).
+  past their due date, and early in the month their monthly summary);
+- ``announcements``: every 5 seconds, the messages of recorded announcements queued in batches
+  and, once all have been tried, the delivery report to their author.
 
 Pass ``run_background=False`` as workflow data to ``create_dispatcher`` to leave them off.
 """
@@ -33,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from models.settings import Settings
 from scheduler.delivery import DeliveryWorker
 from scheduler.jobs import (
+    announcements_job,
     deadline_reminders_job,
     follower_news_job,
     meeting_reminders_job,
@@ -111,6 +114,15 @@ def create_scheduler(
             **JOB_DEFAULTS,
             kwargs=kwargs,
         )
+    scheduler.add_job(
+        announcements_job,
+        IntervalTrigger(seconds=5, timezone=tz),
+        id="announcements",
+        name="Announcements: queue in batches, report delivery",
+        replace_existing=True,
+        **JOB_DEFAULTS,
+        kwargs=kwargs,
+    )
     scheduler.add_job(
         meeting_reminders_job,
         IntervalTrigger(minutes=15, timezone=tz),

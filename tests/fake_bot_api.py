@@ -35,6 +35,10 @@ class FakeBotAPI:
         self._new_update = asyncio.Event()
         self.runner: web.AppRunner | None = None
         self.port = 0
+        # Set: every later send is recorded (Telegram has it) but answered only once the event
+        # is set, so a test can kill the sender while its request is in flight.
+        self.hold: asyncio.Event | None = None
+        self.held = 0
 
     @property
     def url(self) -> str:
@@ -131,6 +135,9 @@ class FakeBotAPI:
         if method.lower() == "getupdates":
             return await self._get_updates(params)
         self.calls.append(Call(method, params))
+        if self.hold is not None and method.lower().startswith("send"):
+            self.held += 1
+            await self.hold.wait()
         return web.json_response({"ok": True, "result": self._result(method, params)})
 
     async def _get_updates(self, params: dict[str, Any]) -> web.Response:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from aiogram.types import MessageEntity, Update
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.i18n import CatalogI18n
 from models.entities import District, Notification, User
+from scheduler.jobs import announcements_job
 from tests.conftest import ADMIN_ID, onboard
 from tests.harness import BotClient, _update_ids, alerts, last_message
 
@@ -37,13 +40,20 @@ async def residents(session: AsyncSession) -> dict[str, int]:
     return {key: user.tg_id for key, user in people.items()}
 
 
-async def queued(session: AsyncSession) -> list[Notification]:
+async def queued(session: AsyncSession, pool: Any = None, i18n: Any = None) -> list[Notification]:
+    """The queued messages; with ``pool`` and ``i18n``, after the announcements job ran."""
+    if pool is not None:
+        await announcements_job(pool, i18n, None)  # type: ignore[arg-type]
     session.expire_all()
     return list((await session.execute(select(Notification).order_by(Notification.id))).scalars())
 
 
 async def test_district_announcement_preview_confirm_and_queue(
-    admin: BotClient, session: AsyncSession, residents: dict[str, int]
+    admin: BotClient,
+    session: AsyncSession,
+    residents: dict[str, int],
+    session_pool: async_sessionmaker[AsyncSession],
+    i18n: CatalogI18n,
 ) -> None:
     sent = await admin.send("/admin")
     sent = await admin.click(last_message(sent), "Announcement")
@@ -62,8 +72,9 @@ async def test_district_announcement_preview_confirm_and_queue(
     assert await queued(session) == []
 
     sent = await admin.click(preview, "Send")
-    assert "queued for 3 recipients" in last_message(sent).text
-    rows = await queued(session)
+    assert "being sent to 3 recipients" in last_message(sent).text
+    assert await queued(session) == []  # the button only records it
+    rows = await queued(session, session_pool, i18n)
     assert sorted(n.chat_id for n in rows) == sorted([residents["ru"], residents["kk"], ADMIN_ID])
     assert all(n.kind == "announcement" for n in rows)
     assert all("&lt;b&gt;завтра&lt;/b&gt;" in n.text and "&amp; приходите" in n.text for n in rows)
@@ -74,11 +85,15 @@ async def test_district_announcement_preview_confirm_and_queue(
     # a double tap sends nothing more
     sent = await admin.click(preview, "Send")
     assert "already sent or discarded" in alerts(sent)[0]
-    assert len(await queued(session)) == 3
+    assert len(await queued(session, session_pool, i18n)) == 3
 
 
 async def test_everyone_and_discard(
-    admin: BotClient, session: AsyncSession, residents: dict[str, int]
+    admin: BotClient,
+    session: AsyncSession,
+    residents: dict[str, int],
+    session_pool: async_sessionmaker[AsyncSession],
+    i18n: CatalogI18n,
 ) -> None:
     sent = await admin.send("/admin")
     sent = await admin.click(last_message(sent), "Announcement")
@@ -97,7 +112,7 @@ async def test_everyone_and_discard(
     sent = await admin.click(last_message(sent), "Everyone")
     sent = await admin.send("Сервис будет недоступен ночью.")
     await admin.click(last_message(sent), "Send")
-    assert sorted(n.chat_id for n in await queued(session)) == sorted(
+    assert sorted(n.chat_id for n in await queued(session, session_pool, i18n)) == sorted(
         [ADMIN_ID, residents["ru"], residents["kk"], residents["medeu"], residents["new"]]
     )
 
@@ -116,7 +131,11 @@ async def test_residents_cannot_announce(
 
 
 async def test_telegram_formatting_is_kept_and_everything_else_escaped(
-    admin: BotClient, session: AsyncSession, residents: dict[str, int]
+    admin: BotClient,
+    session: AsyncSession,
+    residents: dict[str, int],
+    session_pool: async_sessionmaker[AsyncSession],
+    i18n: CatalogI18n,
 ) -> None:
     sent = await admin.send("/admin")
     sent = await admin.click(last_message(sent), "Announcement")
@@ -127,6 +146,6 @@ async def test_telegram_formatting_is_kept_and_everything_else_escaped(
     sent = await admin.feed(Update(update_id=next(_update_ids), message=message))
     assert "Recipients: Medeu District, 1 people." in last_message(sent).text
     await admin.click(last_message(sent), "Send")
-    (row,) = await queued(session)
+    (row,) = await queued(session, session_pool, i18n)
     assert row.chat_id == residents["medeu"]
     assert row.text.endswith("<b>Важно</b>: приём 5 &lt; 6 &amp; завтра")

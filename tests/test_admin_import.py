@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
-from aiogram.methods import SendDocument
+from aiogram.methods import SendChatAction, SendDocument
 from aiogram.utils.i18n import I18n
 from openpyxl import load_workbook
 from sqlalchemy import func, select
@@ -120,6 +120,8 @@ async def test_import_seed_plan_preview_then_confirm(
     assert "send the action plan as a file" in last_message(sent).text
     content = rows_to_csv(seed_rows()) if kind == "csv" else rows_to_xlsx(seed_rows())
     sent = await send_file(admin, f"plan.{kind}", content)
+    # read in a thread while the chat shows "typing…"
+    assert [s.method.action for s in sent if isinstance(s.method, SendChatAction)][:1] == ["typing"]
     preview = last_message(sent)
     text = preview.text
     assert "Action plan preview" in text

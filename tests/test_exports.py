@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import openpyxl
 import pytest
-from aiogram.methods import SendDocument
+from aiogram.methods import SendChatAction, SendDocument
 from aiogram.types import BufferedInputFile
 from aiogram.utils.i18n import I18n
 from sqlalchemy import func, select
@@ -117,6 +117,9 @@ async def test_xlsx_of_a_meeting_has_translated_headers_and_rows(
     sent = await admin.click(last_message(sent), "XLSX")
     files = _documents(sent)
     assert len(files) == 1
+    assert [s.method.action for s in sent if isinstance(s.method, SendChatAction)][:1] == [
+        "upload_document"
+    ]
     assert files[0].filename == "kezdesu-almaly-2022-06-23.xlsx"
     workbook = openpyxl.load_workbook(io.BytesIO(files[0].data))
     questions, measures = workbook.worksheets

@@ -37,6 +37,7 @@ def test_jobs_are_registered_in_almaty_time_with_safe_defaults(i18n: CatalogI18n
         "meeting_reminders",
         "follower_news",
         "follower_news_catch_up",
+        "announcements",
     }
     for job in jobs.values():
         assert job.max_instances == 1

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from aiogram.methods import SendPhoto
+from aiogram.methods import SendChatAction, SendPhoto
 from aiogram.types import BufferedInputFile
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -156,6 +156,12 @@ async def test_meeting_statistics_print_the_reports_percentages(
     sent = await admin.click(report, "Диаграмма")
     photo = [s.method for s in sent if isinstance(s.method, SendPhoto)]
     assert len(photo) == 1
+    # drawn in a thread while the chat shows "sending a photo…"
+    actions = [s.method for s in sent if isinstance(s.method, SendChatAction)]
+    assert actions and actions[0].action == "upload_photo"
+    assert sent.index(next(s for s in sent if isinstance(s.method, SendChatAction))) < sent.index(
+        next(s for s in sent if isinstance(s.method, SendPhoto))
+    )
     assert isinstance(photo[0].photo, BufferedInputFile)
     assert photo[0].photo.data.startswith(b"\x89PNG\r\n\x1a\n")
     assert "Вопросы по категориям" in (photo[0].caption or "")

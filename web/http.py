@@ -204,7 +204,8 @@ def error_middleware(page_error: PageError) -> Any:
         except web.HTTPException:
             raise
         except Exception:
-            logger.exception("Error serving %s %s", request.method, request.path_qs)
+            # the path without the query: a query may be what someone typed
+            logger.exception("Error serving %s %s", request.method, request.path)
             if data:
                 return api_error(request, 500, "internal error")
             return await page_error(request, 500)

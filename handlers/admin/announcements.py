@@ -10,7 +10,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,11 +25,10 @@ from bot.keyboards.admin import (
     announce_confirm_keyboard,
 )
 from bot.replies import refuse, show
-from models.entities import User
-from models.text import TextRule
+from models.entities import Announcement, User
+from models.text import TextRule, strip_controls, truncate
 from models.translation import N_
 from models.users import get_district, list_districts
-from scheduler.notifications import announcements as notifications
 from scheduler.notifications.announcements import ANNOUNCEMENT_HEADER
 
 ANNOUNCEMENT = TextRule(maximum=3500)
@@ -112,11 +110,12 @@ async def announce_audience_expected(message: Message) -> None:
 
 
 async def announce_text(message: Message, session: AsyncSession, state: FSMContext) -> None:
-    _text, problem = form_text(message.text, ANNOUNCEMENT, ANNOUNCEMENT_REPLIES)
+    plain, problem = form_text(message.text, ANNOUNCEMENT, ANNOUNCEMENT_REPLIES)
     if problem is not None:
         await message.answer(problem)
         return
-    body = message.html_text  # the admin's own formatting, with everything else escaped
+    # the admin's own formatting, with everything else escaped
+    body = strip_controls(message.html_text).strip()
     if len(body) > MAX_ANNOUNCEMENT_HTML:  # escaping (& → &amp;) must not push it past 4096
         await message.answer(
             _(ANNOUNCEMENT_REPLIES.too_long).format(limit=ANNOUNCEMENT.maximum, length=len(body))
@@ -127,7 +126,7 @@ async def announce_text(message: Message, session: AsyncSession, state: FSMConte
     recipients = await _count(session, district_id)
     token = uuid.uuid4().hex[:12]
     await state.set_state(AnnounceForm.confirm)
-    await state.update_data(body=body, token=token)
+    await state.update_data(body=body, token=token, summary=truncate(" ".join(plain.split()), 80))
     await message.answer(
         _("<b>Preview</b>. Recipients: {audience}, {count} people.").format(
             audience=await _audience_name(session, district_id, current_locale()), count=recipients
@@ -159,7 +158,6 @@ async def announce_send(
     callback_data: AnnounceCb,
     session: AsyncSession,
     state: FSMContext,
-    i18n: I18n,
     callback_answer: CallbackAnswer,
 ) -> None:
     data = await state.get_data()
@@ -170,14 +168,27 @@ async def announce_send(
     ):
         refuse(callback_answer, _("This announcement was already sent or discarded."))
         return
-    queued = await notifications.announcement(
-        session, i18n, callback_data.token, data["body"], data.get("district_id")
+    # Only recorded here: the announcements job queues the messages in batches and tells the
+    # sender how delivery went (scheduler/announcements.py).
+    district_id = data.get("district_id")
+    session.add(
+        Announcement(
+            token=callback_data.token,
+            author_chat_id=query.from_user.id,
+            author_locale=current_locale(),
+            district_id=district_id,
+            body=data["body"],
+            summary=str(data.get("summary", "")),
+        )
     )
     await session.commit()
     await state.clear()
     await show(
         query,
-        _("📨 The announcement is queued for {count} recipients.").format(count=queued),
+        _(
+            "📨 The announcement is being sent to {count} recipients. When every message has "
+            "been tried, you will get a delivery report."
+        ).format(count=await _count(session, district_id)),
         None,
     )
 

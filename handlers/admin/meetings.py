@@ -57,10 +57,14 @@ from scheduler.notifications import meetings as notifications
 
 MAX_URL = 500
 # The meeting's free-text fields (one line each).
-PLACE = TextRule(maximum=500, one_line=True)
-AKIM = TextRule(maximum=200, one_line=True)
+# A place or an akim's name of one or two characters is a slip of the finger, not a name.
+PLACE = TextRule(minimum=3, maximum=500, one_line=True)
+AKIM = TextRule(minimum=3, maximum=200, one_line=True)
 MODERATOR = TextRule(maximum=300, one_line=True)
-FIELD_REPLIES = TextReplies(too_long=N_("Please send a text of up to {limit} characters."))
+FIELD_REPLIES = TextReplies(
+    too_long=N_("Please send a text of up to {limit} characters."),
+    too_short=N_("That is too short. Characters needed at least: {min}."),
+)
 
 
 class MeetingForm(StatesGroup):

@@ -44,10 +44,11 @@ from bot.keyboards.questions import similar_lines
 from bot.labels import question_label
 from bot.replies import refuse, show
 from models import moderation as mod
+from models.claims import claim_question
 from models.clock import local_today
 from models.entities import Category, Department, Question, QuestionSource, QuestionStatus
 from models.similar import Similar, similar_items
-from models.text import TextRule, truncate
+from models.text import TextRule, strip_controls, truncate
 from models.translation import N_
 from scheduler.notifications import questions as notifications
 
@@ -270,6 +271,19 @@ def already_handled(callback_answer: CallbackAnswer) -> None:
     refuse(callback_answer, _("This question has already been handled; here is where it stands."))
 
 
+async def _lost_race(
+    query: CallbackQuery,
+    session: AsyncSession,
+    i18n: I18n,
+    question: Question,
+    callback_answer: CallbackAnswer,
+) -> None:
+    """Another moderator changed the question at the same moment: their change stands."""
+    await session.refresh(question)
+    already_handled(callback_answer)
+    await show_card(query, session, i18n, question.id)
+
+
 async def open_question(
     query: CallbackQuery,
     callback_data: ModCb,
@@ -352,6 +366,9 @@ async def accept_flow(
             already_handled(callback_answer)
             await show_card(query, session, i18n, question.id)
             return
+        if not await claim_question(session, question):
+            await _lost_race(query, session, i18n, question, callback_answer)
+            return
         changed = mod.accept(question, category.id, department_id)
         if changed:
             await notifications.question_news(session, i18n, question, event="accepted")
@@ -433,7 +450,11 @@ async def save_reject_reason(
         return
     question = await session.get(Question, int(data.get("question_id", 0)))
     await state.clear()
-    if question is None or question.status not in mod.OPEN_FOR_MODERATION:
+    if (
+        question is None
+        or question.status not in mod.OPEN_FOR_MODERATION
+        or not await claim_question(session, question)
+    ):
         await message.answer(_("This question has already been handled; nothing was changed."))
         return
     mod.reject(question, reason)
@@ -530,7 +551,7 @@ async def merge_by_ref(message: Message, session: AsyncSession, state: FSMContex
         await state.clear()
         await message.answer(_("This question has already been handled; nothing was changed."))
         return
-    typed = (message.text or "").strip()
+    typed = strip_controls(message.text or "").strip()
     target = await mod.find_by_ref(session, typed)
     if target is None:
         await message.answer(
@@ -587,6 +608,9 @@ async def merge_flow(
             _merge_prompt(question, target, current_locale()),
             merge_confirm_keyboard(question.id, target.id),
         )
+        return
+    if not await claim_question(session, question):
+        await _lost_race(query, session, i18n, question, callback_answer)
         return
     mod.merge(question, target)
     await notifications.question_news(

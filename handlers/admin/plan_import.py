@@ -3,6 +3,7 @@ preview of what would change, the import."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import uuid
@@ -15,6 +16,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Document, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.chat_action import ChatActionSender
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy import select
@@ -339,20 +341,25 @@ async def _process_file(
     if problem is not None:
         await message.answer(_file_problem_text(PlanFileError(problem)) + "\n" + _(SEND_FILE_AGAIN))
         return
-    try:
-        buffer = await bot.download(info["file_id"], destination=io.BytesIO())
-    except TelegramBadRequest as exc:  # "file is too big" and the like
-        logger.warning("Could not download an import file: %s", exc.message)
-        await message.answer(
-            _file_problem_text(PlanFileError(FileProblem.TOO_LARGE)) + "\n" + _(SEND_FILE_AGAIN)
-        )
-        return
-    content = buffer.getvalue() if isinstance(buffer, io.BytesIO) else b""
-    try:
-        rows = read_plan_file(info.get("name"), content, info.get("mime"))
-    except PlanFileError as error:
-        await message.answer(_file_problem_text(error) + "\n" + _(SEND_FILE_AGAIN))
-        return
+    # Reading a spreadsheet takes a while: in a thread, so other people's updates go on, while
+    # the chat shows "typing…".
+    async with ChatActionSender.typing(chat_id=message.chat.id, bot=bot):
+        try:
+            buffer = await bot.download(info["file_id"], destination=io.BytesIO())
+        except TelegramBadRequest as exc:  # "file is too big" and the like
+            logger.warning("Could not download an import file: %s", exc.message)
+            await message.answer(
+                _file_problem_text(PlanFileError(FileProblem.TOO_LARGE)) + "\n" + _(SEND_FILE_AGAIN)
+            )
+            return
+        content = buffer.getvalue() if isinstance(buffer, io.BytesIO) else b""
+        try:
+            rows = await asyncio.to_thread(
+                read_plan_file, info.get("name"), content, info.get("mime")
+            )
+        except PlanFileError as error:
+            await message.answer(_file_problem_text(error) + "\n" + _(SEND_FILE_AGAIN))
+            return
     plan = await _parse(session, meeting, rows)
     locale = current_locale()
     if not plan.problems:

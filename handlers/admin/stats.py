@@ -14,6 +14,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.chat_action import ChatActionSender
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -503,22 +504,23 @@ async def send_chart(
     else:
         heading = _("Questions by category, as published: {scope}").format(scope=title)
         caption = _("📊 Questions by category, as published: {scope}").format(scope=title)
-    png = await asyncio.to_thread(
-        category_bar_chart,
-        [row.category.name(locale) for row in rows],
-        [row.count for row in rows],
-        [
-            f"{format_count(row.count, locale)} ({format_percent(row.percent, locale)})"
-            for row in rows
-        ],
-        unescape(heading),
-        _("Number of questions"),
-    )
-    await query.bot.send_photo(
-        query.from_user.id,
-        BufferedInputFile(png, filename="questions-by-category.png"),
-        caption=caption[:1000],
-    )
+    async with ChatActionSender.upload_photo(chat_id=query.from_user.id, bot=query.bot):
+        png = await asyncio.to_thread(
+            category_bar_chart,
+            [row.category.name(locale) for row in rows],
+            [row.count for row in rows],
+            [
+                f"{format_count(row.count, locale)} ({format_percent(row.percent, locale)})"
+                for row in rows
+            ],
+            unescape(heading),
+            _("Number of questions"),
+        )
+        await query.bot.send_photo(
+            query.from_user.id,
+            BufferedInputFile(png, filename="questions-by-category.png"),
+            caption=caption[:1000],
+        )
 
 
 # --- exports ---------------------------------------------------------------------------------
@@ -577,18 +579,22 @@ async def send_export(
         scope=title, questions=len(questions.rows), measures=len(measures.rows)
     )[:1000]
     chat_id = query.from_user.id
-    if callback_data.action == ReportAction.XLSX:
-        data = await asyncio.to_thread(exports.to_xlsx, [questions, measures])
+    # The files are built in a thread (a big export takes seconds), the chat showing "sending a
+    # file…" meanwhile.
+    async with ChatActionSender.upload_document(chat_id=chat_id, bot=query.bot):
+        if callback_data.action == ReportAction.XLSX:
+            data = await asyncio.to_thread(exports.to_xlsx, [questions, measures])
+            await query.bot.send_document(
+                chat_id, BufferedInputFile(data, filename=f"kezdesu-{slug}.xlsx"), caption=caption
+            )
+            return
+        questions_csv = await asyncio.to_thread(exports.to_csv, questions)
+        measures_csv = await asyncio.to_thread(exports.to_csv, measures)
         await query.bot.send_document(
-            chat_id, BufferedInputFile(data, filename=f"kezdesu-{slug}.xlsx"), caption=caption
+            chat_id,
+            BufferedInputFile(questions_csv, filename=f"kezdesu-questions-{slug}.csv"),
+            caption=caption,
         )
-        return
-    await query.bot.send_document(
-        chat_id,
-        BufferedInputFile(exports.to_csv(questions), filename=f"kezdesu-questions-{slug}.csv"),
-        caption=caption,
-    )
-    await query.bot.send_document(
-        chat_id,
-        BufferedInputFile(exports.to_csv(measures), filename=f"kezdesu-measures-{slug}.csv"),
-    )
+        await query.bot.send_document(
+            chat_id, BufferedInputFile(measures_csv, filename=f"kezdesu-measures-{slug}.csv")
+        )

@@ -41,6 +41,7 @@ from handlers.department.base import (
     visible_departments,
 )
 from models import departments as deps
+from models.claims import claim_question
 from models.entities import Category, Department, DepartmentQueue, Question, User
 from models.permissions import can_handle_question
 from models.settings import Settings
@@ -229,9 +230,10 @@ async def question_action(
         )
         return
     if act is QuestionAct.TAKE:
-        if not deps.take_question(question):
+        if not deps.can_take(question) or not await claim_question(session, question):
             refuse(callback_answer, _("This question is no longer new."))
             return
+        deps.take_question(question)
         await session.commit()
         callback_answer.text = _("Taken into work.")
     elif act in (QuestionAct.ANSWER, QuestionAct.RETURN):
@@ -272,7 +274,7 @@ async def _form_question(
         await state.clear()
         await message.answer(_(NOT_ALLOWED))
         return None
-    if not deps.can_answer(question):
+    if not deps.can_answer(question) or not await claim_question(session, question):
         await state.clear()
         await message.answer(_("This question was answered or returned meanwhile."))
         return None

@@ -50,6 +50,7 @@ from handlers.department.base import (
 )
 from handlers.department.inbox import show_inbox
 from models import departments as deps
+from models.claims import claim_measure
 from models.clock import local_today
 from models.departments import MeasureGroup
 from models.entities import (
@@ -62,7 +63,7 @@ from models.entities import (
     MeasureUpdate,
     User,
 )
-from models.measures import record_change
+from models.measures import ChangeConflict, latest_change, record_change
 from models.permissions import acting_department_for_measure, can_update_measure
 from models.statuses import OVERDUE
 from models.text import truncate
@@ -325,16 +326,45 @@ async def apply_change(
     measure: Measure,
     user: User | None,
     **change: Any,
-) -> MeasureUpdate:
+) -> MeasureUpdate | None:
+    """Record the change, queue the followers' notices and commit; None (nothing written) when
+    someone changed the measure at the same moment: :func:`conflict_text` says who."""
     department_id = await acting_department_for_measure(session, user, measure.id)
-    update = await record_change(
-        session, measure, author_id=user.id if user else None, department_id=department_id, **change
-    )
+    try:
+        update = await record_change(
+            session,
+            measure,
+            author_id=user.id if user else None,
+            department_id=department_id,
+            **change,
+        )
+    except ChangeConflict:
+        await session.refresh(measure)  # nothing was written: the winner's state is shown
+        return None
     await notifications.measure_changed(
         session, i18n, measure, update, exclude_user_id=user.id if user else None
     )
     await session.commit()
     return update
+
+
+async def conflict_text(session: AsyncSession, measure_id: int, locale: str) -> str:
+    """What the person who lost a race is told: the change that won, by whom and when."""
+    measure = await deps.load_measure(session, measure_id)
+    latest = await latest_change(session, measure_id)
+    status = status_label(get_i18n(), measure.status, locale) if measure else "—"
+    if latest is None:
+        return _("Nothing was changed: someone changed this measure at the same moment.")
+    entry, department, author = latest
+    who = department.short(locale) if department else author.full_name if author else ""
+    return _(
+        "Nothing was changed: this measure was changed at the same moment. "
+        "By: {who}, {when}. Status now: {status}."
+    ).format(
+        who=html.quote(who or _("an admin")),
+        when=fmt_datetime(entry.created_at, locale),
+        status=status,
+    )
 
 
 async def measure_action(
@@ -367,9 +397,10 @@ async def measure_action(
         case MeasureAct.START:
             if measure.status == MeasureStatus.IN_PROGRESS:
                 callback_answer.text = _("It is already in progress.")
-            else:
-                await apply_change(session, i18n, measure, user, status=MeasureStatus.IN_PROGRESS)
+            elif await apply_change(session, i18n, measure, user, status=MeasureStatus.IN_PROGRESS):
                 callback_answer.text = _("Saved: in progress. Followers will be notified.")
+            else:
+                refuse(callback_answer, await conflict_text(session, measure.id, locale))
         case MeasureAct.REOPEN:
             if is_open:
                 callback_answer.text = _("This measure is open already.")
@@ -386,11 +417,15 @@ async def measure_action(
             if is_open:
                 callback_answer.text = _("This measure is open already.")
             else:
-                await deps.resolve_disputes(session, measure.id)
-                await apply_change(
+                # the measure is taken first: the disputes closed belong to the one reopening
+                if await claim_measure(session, measure):
+                    await deps.resolve_disputes(session, measure.id)
+                if await apply_change(
                     session, i18n, measure, user, status=MeasureStatus.IN_PROGRESS, kind="reopen"
-                )
-                callback_answer.text = _("Reopened. Followers will be notified.")
+                ):
+                    callback_answer.text = _("Reopened. Followers will be notified.")
+                else:
+                    refuse(callback_answer, await conflict_text(session, measure.id, locale))
         case _:
             prompts = {
                 MeasureAct.DONE: (

@@ -17,7 +17,7 @@ from bot.filters import Content
 from bot.i18n import current_locale
 from bot.keyboards.department import FormAct, FormCb, skip_keyboard
 from handlers.department.base import COMMENT, NOT_ALLOWED, REASON, ReportForm, typed_text
-from handlers.department.measures import apply_change, report_view
+from handlers.department.measures import apply_change, conflict_text, report_view
 from models import departments as deps
 from models.entities import OPEN_STATUSES, Measure, MeasureStatus, User
 from models.permissions import can_update_measure
@@ -72,8 +72,12 @@ async def _after_save(
     user: User | None,
     is_admin: bool,
     locale: str,
-    text: str,
+    text: str | None,
 ) -> None:
+    """The confirmation and the measure as it is now; ``text`` None: the change lost a race, and
+    the person is told whose change stands."""
+    if text is None:
+        text = await conflict_text(session, measure.id, locale)
     fresh = await deps.load_measure(session, measure.id) or measure
     view, markup = await report_view(session, fresh, user, is_admin, locale)
     await message.answer(text)
@@ -112,13 +116,13 @@ async def _finish_done(
         return
     data = await state.get_data()
     await state.clear()
-    await apply_change(
+    saved = await apply_change(
         session, i18n, measure, user, status=MeasureStatus.DONE, comment=str(data["comment"]),
         photo_file_id=photo,
     )  # fmt: skip
     await _after_save(
         message, session, measure, user, is_admin, current_locale(),
-        _("Saved: done. Followers are notified and asked to confirm."),
+        _("Saved: done. Followers are notified and asked to confirm.") if saved else None,
     )  # fmt: skip
 
 
@@ -169,10 +173,12 @@ async def cancel_reason(
     if measure is None:
         return
     await state.clear()
-    await apply_change(session, i18n, measure, user, status=MeasureStatus.CANCELLED, comment=text)
+    saved = await apply_change(
+        session, i18n, measure, user, status=MeasureStatus.CANCELLED, comment=text
+    )
     await _after_save(
         message, session, measure, user, is_admin, current_locale(),
-        _("Saved: cancelled. Followers will be notified."),
+        _("Saved: cancelled. Followers will be notified.") if saved else None,
     )  # fmt: skip
 
 
@@ -200,11 +206,11 @@ async def progress_percent(
     change: dict[str, Any] = {"progress": value}
     if measure.status == MeasureStatus.PLANNED and value > 0:
         change["status"] = MeasureStatus.IN_PROGRESS
-    await apply_change(session, i18n, measure, user, **change)
+    saved = await apply_change(session, i18n, measure, user, **change)
     done_hint = _(" To close the measure, use «Mark done».") if value == 100 else ""
     await _after_save(
         message, session, measure, user, is_admin, current_locale(),
-        _("Saved: progress {progress}%.").format(progress=value) + done_hint,
+        _("Saved: progress {progress}%.").format(progress=value) + done_hint if saved else None,
     )  # fmt: skip
 
 

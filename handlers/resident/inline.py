@@ -41,7 +41,7 @@ from models.followers import followed_measures
 from models.search import popular_measures, search_measures
 from models.settings import Settings
 from models.statuses import status_mark
-from models.text import truncate
+from models.text import strip_controls, truncate
 
 INLINE_PER_PAGE = 20
 
@@ -71,7 +71,7 @@ async def inline_search(
     locale = current_locale()
     today = local_today()
     offset = int(inline_query.offset) if inline_query.offset.isdigit() else 0
-    words = inline_query.query.strip()
+    words = strip_controls(inline_query.query).strip()
     next_offset = ""
     shared = SHARED.match(words)
     if shared is not None and not offset:

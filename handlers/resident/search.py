@@ -20,7 +20,7 @@ from handlers.resident.shared import page_moved
 from models.clock import local_today
 from models.entities import User
 from models.search import search_measures
-from models.text import truncate
+from models.text import strip_controls, truncate
 
 SEARCH_KEY = "resident_search"  # the last search query, kept in the FSM data (not a state)
 
@@ -55,6 +55,7 @@ async def _search(
 async def run_search(
     message: Message, session: AsyncSession, user: User, state: FSMContext, text: str
 ) -> None:
+    text = strip_controls(text)
     if not text.strip() or not any(len(w) >= 2 for w in text.split()):
         await message.answer(
             _(

@@ -2,39 +2,27 @@
 
 from __future__ import annotations
 
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.entities import User
-from models.recipients import Recipient
 from models.translation import N_
-from scheduler.notifications import Outgoing, per_locale, queue_each
+from scheduler.notifications import Outgoing, Render, per_locale
 
 ANNOUNCEMENT_HEADER = N_("📢 <b>Announcement from the akimat</b>")
 
 
-async def audience(session: AsyncSession, district_id: int | None) -> list[Recipient]:
-    """The reachable residents of the district (None: everyone)."""
-    query = select(User).where(User.reachable.is_(True))
+async def audience_batch(
+    session: AsyncSession, district_id: int | None, after_user_id: int, limit: int
+) -> list[User]:
+    """The next ``limit`` reachable residents of the audience after ``after_user_id``."""
+    query = select(User).where(User.reachable.is_(True), User.id > after_user_id)
     if district_id is not None:
         query = query.where(User.district_id == district_id)
-    return [
-        Recipient.of(user) for user in (await session.execute(query.order_by(User.id))).scalars()
-    ]
+    return list((await session.execute(query.order_by(User.id).limit(limit))).scalars())
 
 
-async def announcement(
-    session: AsyncSession, i18n: I18n, token: str, body: str, district_id: int | None
-) -> int:
-    """One message per reachable resident, its header in their language; ``token`` (one per
-    announcement) keys them, so pressing «Send» twice queues it once."""
-    return await queue_each(
-        session,
-        i18n,
-        await audience(session, district_id),
-        per_locale(lambda: Outgoing(_(ANNOUNCEMENT_HEADER) + "\n\n" + body)),
-        kind="announcement",
-        key=f"announce:{token}",
-    )
+def render_announcement(body: str) -> Render:
+    """The announcement with its header in each recipient's language."""
+    return per_locale(lambda: Outgoing(_(ANNOUNCEMENT_HEADER) + "\n\n" + body))
