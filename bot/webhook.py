@@ -3,7 +3,8 @@
 The server runs in both modes (``WEB_HOST``/``WEB_PORT``; ``WEB_PORT=0`` switches it off when
 polling): the public pages, the open data, the Mini App's actions and ``GET /healthz`` (200 when
 the database, and Redis when used, answer; 503 otherwise). With ``WEBHOOK_URL`` set, Telegram
-(through a reverse proxy) also posts updates to ``WEBHOOK_PATH`` on it; every such request must
+(through a reverse proxy) also posts updates to the path of ``WEBHOOK_URL`` on it (``WEBHOOK_PATH``
+when ``WEBHOOK_URL`` is a bare host); every such request must
 carry ``X-Telegram-Bot-Api-Secret-Token`` equal to ``WEBHOOK_SECRET`` (401 otherwise, and the
 update is not processed). In polling mode there is no webhook route at all.
 
@@ -24,9 +25,12 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from aiogram import Bot, Dispatcher
+from aiogram.types import Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
+from pydantic import ValidationError
 
+from bot.storage import redis_of
 from models.settings import ConfigError, Settings
 from web.app import create_web_app
 from web.health import HEALTH_PATH
@@ -39,6 +43,9 @@ _SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 # The web side's own paths (web/), which the webhook must not shadow.
 SITE_PATHS = frozenset({"/", HEALTH_PATH, "/departments"})
 SITE_PREFIXES = ("/api/", "/open311/", "/app/", "/static/", "/m/", "/d/", "/meetings/")
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+STORAGE_PING_SECONDS = 3.0
 
 DISPATCHER_KEY = web.AppKey("dispatcher", Dispatcher)
 BOT_KEY = web.AppKey("bot", Bot)
@@ -64,16 +71,25 @@ def check_webhook_settings(settings: Settings) -> None:
         raise ConfigError(
             "WEBHOOK_SECRET is invalid: use 1-256 characters: letters, digits, _ and -"
         )
-    path = settings.webhook_path
+    path = webhook_route_path(settings)
+    name = "WEBHOOK_PATH" if parts.path in {"", "/"} else "WEBHOOK_URL"
     if not path.startswith("/") or path in SITE_PATHS or path.startswith(SITE_PREFIXES):
         raise ConfigError(
-            f"WEBHOOK_PATH is invalid: must start with / and differ from the site's pages "
+            f"{name} is invalid: its path must start with / and differ from the site's pages "
             f"({HEALTH_PATH}, /, /api/…), such as /telegram/webhook"
         )
     if settings.web_port == 0:
         raise ConfigError(
             "WEB_PORT is invalid: webhook mode needs the web server (WEB_PORT=0 switches it off)"
         )
+
+
+def webhook_route_path(settings: Settings) -> str:
+    """Where the server takes Telegram's posts: the path of WEBHOOK_URL when it has one (the
+    reverse proxy passes it through), WEBHOOK_PATH for a bare host."""
+    assert settings.webhook_url
+    path = urlsplit(settings.webhook_url).path
+    return settings.webhook_path if path in {"", "/"} else path
 
 
 def public_webhook_url(settings: Settings) -> str:
@@ -83,6 +99,53 @@ def public_webhook_url(settings: Settings) -> str:
     if parts.path in {"", "/"}:
         parts = parts._replace(path=settings.webhook_path)
     return urlunsplit(parts)
+
+
+class WebhookHandler(SimpleRequestHandler):
+    """aiogram's handler, with the request checked before anything is processed:
+
+    - a wrong secret: 401 (as aiogram does);
+    - a body that is not JSON, or JSON that is not an Update: 400 with one line, logged as a
+      warning (no traceback, no task left failing in the background);
+    - the state storage (Redis) not answering: 503, so Telegram delivers the update again later
+      instead of the update being lost.
+    """
+
+    async def handle(self, request: web.Request) -> web.Response:
+        bot = await self.resolve_bot(request)
+        if not self.verify_secret(request.headers.get(SECRET_HEADER, ""), bot):
+            return web.Response(text="Unauthorized", status=401)
+        try:
+            body = await request.json(loads=bot.session.json_loads)
+        except ValueError:  # JSONDecodeError, UnicodeDecodeError
+            return _bad_request("not JSON")
+        try:
+            Update.model_validate(body, context={"bot": bot})
+        except ValidationError:
+            return _bad_request("not a Telegram Update")
+        if not await self._storage_answers():
+            return web.Response(text="Service Unavailable: state storage", status=503)
+        return await super().handle(request)
+
+    async def _storage_answers(self) -> bool:
+        settings: Settings = self.dispatcher["settings"]
+        if not settings.redis_url:
+            return True
+        redis = redis_of(self.dispatcher.storage)
+        if redis is None:
+            return True
+        try:
+            async with asyncio.timeout(STORAGE_PING_SECONDS):
+                await redis.ping()
+        except Exception as exc:  # noqa: BLE001 - any failure: Telegram should retry later
+            logger.error("State storage unavailable (REDIS_URL): %s: %s", type(exc).__name__, exc)
+            return False
+        return True
+
+
+def _bad_request(reason: str) -> web.Response:
+    logger.warning("Webhook request refused: the body is %s", reason)
+    return web.Response(text=f"Bad Request: the body is {reason}", status=400)
 
 
 def create_app(
@@ -104,12 +167,12 @@ def create_app(
     app[BOT_KEY] = bot
     if settings.webhook_url:
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-        SimpleRequestHandler(
+        WebhookHandler(
             dispatcher=dp,
             bot=bot,
             secret_token=secret,
             handle_in_background=handle_in_background,
-        ).register(app, path=settings.webhook_path)
+        ).register(app, path=webhook_route_path(settings))
         setup_application(app, dp, bot=bot)  # dp startup/shutdown hooks (commands, scheduler)
         app.on_startup.append(_set_webhook)
     return app
@@ -161,7 +224,7 @@ async def run_webhook(bot: Bot, dp: Dispatcher, settings: Settings, **kwargs: An
             loop.add_signal_handler(sig, stop.set)
     try:
         async with serving(app, settings):
-            logger.info("Webhook on %s", settings.webhook_path)
+            logger.info("Webhook on %s", webhook_route_path(settings))
             await stop.wait()
             logger.info("Stopping the web server")
     finally:
