@@ -113,6 +113,7 @@ class UpdateMiddleware(BaseMiddleware):
                 return result
         except (SQLAlchemyError, OSError):
             logger.exception("Database unavailable while processing update %s", _update_id(event))
+            data[OUTCOME] = "database_error"
             await self._apologise(event, data, self._locale(data))
             return None
 
@@ -135,6 +136,7 @@ class UpdateMiddleware(BaseMiddleware):
             return await handler(event, data)
         except Exception:
             logger.exception("Unhandled error while processing update %s", _update_id(event))
+            data[OUTCOME] = "error"
             # Read the locale before the rollback expires the profile (a lazy load would need IO).
             locale = self._locale(data)
             await data["session"].rollback()
@@ -163,6 +165,10 @@ async def apologise(event: TelegramObject, data: dict[str, Any], i18n: I18n, loc
         logger.exception("Could not send the apology for update %s", event.update_id)
 
 
+# How an update ended when not "ok" (error, database_error, storage_error), for the metrics
+# (bot/observability.py): the layers below answer errors themselves, so nothing is raised.
+OUTCOME = "kezdesu_outcome"
+
 # Set by UpdateMiddleware when it starts: the update got past the FSM storage and its lock.
 REACHED_HANDLERS = "kezdesu_reached_handlers"
 
@@ -189,11 +195,13 @@ class StorageGuardMiddleware(BaseMiddleware):
             if data.get(REACHED_HANDLERS):
                 # Releasing the lock or closing the state after the answer: nothing to tell.
                 logger.exception("Error after update %s was handled", _update_id(event))
+                data.setdefault(OUTCOME, "storage_error")
                 return None
             logger.error(
                 "State storage unavailable (REDIS_URL) for update %s: %s: %s",
                 _update_id(event), type(exc).__name__, exc,
             )  # fmt: skip
+            data[OUTCOME] = "storage_error"
             await apologise(event, data, self.i18n, await self._stored_locale(data))
             return None
 

@@ -30,10 +30,12 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_applicati
 from aiohttp import web
 from pydantic import ValidationError
 
+from bot.observability import background_status, instrument_bot
 from bot.storage import redis_of
 from models.settings import ConfigError, Settings
 from web.app import create_web_app
-from web.health import HEALTH_PATH
+from web.health import BACKGROUND, HEALTH_PATH, BackgroundStatus
+from web.metrics import METRICS_PATH
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +43,7 @@ logger = logging.getLogger(__name__)
 _SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 # The web side's own paths (web/), which the webhook must not shadow.
-SITE_PATHS = frozenset({"/", HEALTH_PATH, "/departments"})
+SITE_PATHS = frozenset({"/", HEALTH_PATH, METRICS_PATH, "/departments"})
 SITE_PREFIXES = ("/api/", "/open311/", "/app/", "/static/", "/m/", "/d/", "/meetings/")
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -162,7 +164,14 @@ def create_app(
         dp["session_pool"],
         dp["i18n"],
         redis=getattr(dp.storage, "redis", None),
+        metrics=dp["metrics"],
     )
+
+    def background() -> BackgroundStatus | None:
+        return background_status(dp)
+
+    app[BACKGROUND] = background
+    instrument_bot(bot, dp["metrics"])
     app[DISPATCHER_KEY] = dp
     app[BOT_KEY] = bot
     if settings.webhook_url:

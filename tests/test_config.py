@@ -65,7 +65,7 @@ def test_without_bot_token_one_clear_line_and_nonzero_exit(tmp_path: Path) -> No
         (
             {
                 "BOT_TOKEN": "1:a",
-                "WEBHOOK_URL": "https://x.kz/h",
+                "WEBHOOK_URL": "https://x.kz",
                 "WEBHOOK_SECRET": "s",
                 "WEBHOOK_PATH": "/api/v1/x",
             },

@@ -121,7 +121,7 @@ async def test_only_post_on_the_webhook_path(http: TestClient[Any, Any]) -> None
 async def test_health_reports_the_database(http: TestClient[Any, Any]) -> None:
     response = await http.get("/healthz")
     assert response.status == 200
-    assert await response.json() == {"status": "ok", "database": "ok"}
+    assert await response.json() == {"status": "ok", "database": "ok", "queue": "ok"}
 
 
 async def test_health_is_503_when_the_database_is_down(
