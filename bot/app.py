@@ -5,7 +5,6 @@ Nothing is created at import time; ``create_dispatcher`` is what the tests use t
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import logging
 from typing import Any
@@ -15,7 +14,6 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.exceptions import TelegramUnauthorizedError
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
@@ -31,7 +29,7 @@ from bot.webhook import check_webhook_settings, run_polling, run_webhook
 from handlers import get_routers
 from models.db import create_engine, create_session_pool, migrate
 from models.reference import ensure_reference_data
-from models.settings import ConfigError, Settings
+from models.settings import Settings
 from scheduler.runtime import start_background, stop_background
 from web.metrics import Metrics
 
@@ -127,46 +125,6 @@ def settle_heap() -> None:
     gc.set_threshold(10_000, 10, 10)
 
 
-TELEGRAM_FIRST_RETRY_SECONDS = 1.0
-TELEGRAM_MAX_RETRY_SECONDS = 60.0
-
-
-async def wait_for_telegram(
-    bot: Bot,
-    settings: Settings,
-    *,
-    first_delay: float = TELEGRAM_FIRST_RETRY_SECONDS,
-    max_delay: float = TELEGRAM_MAX_RETRY_SECONDS,
-) -> None:
-    """Ask the Bot API who the bot is until it answers: one line per failed attempt (no
-    traceback), retried with a doubling delay capped at ``max_delay`` (Telegram or the network
-    down at start, a wrong TELEGRAM_API_URL). A token Telegram refuses is a ConfigError."""
-    server = (settings.telegram_api_url or "https://api.telegram.org").rstrip("/")
-    delay = first_delay
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            await bot.get_me()
-        except TelegramUnauthorizedError:
-            raise ConfigError(
-                "BOT_TOKEN is invalid: Telegram refused it (401 Unauthorized)"
-            ) from None
-        except Exception as exc:  # noqa: BLE001 - whatever it is, retrying is the answer
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            logger.warning(
-                "Telegram Bot API is unreachable at %s (TELEGRAM_API_URL): %s; attempt %d, "
-                "retrying in %.0f s",
-                server, reason, attempt, delay,
-            )  # fmt: skip
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, max_delay)
-            continue
-        if attempt > 1:
-            logger.warning("Telegram Bot API answered at %s after %d attempts", server, attempt)
-        return
-
-
 async def run_bot(settings: Settings) -> None:
     """Long polling by default, webhook mode when WEBHOOK_URL is set; the web server (web/) in
     both, unless WEB_PORT=0 (polling only)."""
@@ -181,7 +139,6 @@ async def run_bot(settings: Settings) -> None:
     dp = create_dispatcher(settings, pool, storage=storage, events_isolation=isolation)
     settle_heap()
     try:
-        await wait_for_telegram(bot, settings)
         if settings.webhook_url:
             await run_webhook(bot, dp, settings)
         else:

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramUnauthorizedError
 from aiogram.types import Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
@@ -222,8 +223,49 @@ async def serving(app: web.Application, settings: Settings) -> AsyncIterator[Non
         await runner.cleanup()
 
 
+TELEGRAM_FIRST_RETRY_SECONDS = 1.0
+TELEGRAM_MAX_RETRY_SECONDS = 60.0
+
+
+async def wait_for_telegram(
+    bot: Bot,
+    settings: Settings,
+    *,
+    first_delay: float = TELEGRAM_FIRST_RETRY_SECONDS,
+    max_delay: float = TELEGRAM_MAX_RETRY_SECONDS,
+) -> None:
+    """Ask the Bot API who the bot is until it answers: one line per failed attempt (no
+    traceback), retried with a doubling delay capped at ``max_delay`` (Telegram or the network
+    down at start, a wrong TELEGRAM_API_URL). A token Telegram refuses is a ConfigError."""
+    server = (settings.telegram_api_url or "https://api.telegram.org").rstrip("/")
+    delay = first_delay
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            await bot.get_me()
+        except TelegramUnauthorizedError:
+            raise ConfigError(
+                "BOT_TOKEN is invalid: Telegram refused it (401 Unauthorized)"
+            ) from None
+        except Exception as exc:  # noqa: BLE001 - whatever it is, retrying is the answer
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            logger.warning(
+                "Telegram Bot API is unreachable at %s (TELEGRAM_API_URL): %s; attempt %d, "
+                "retrying in %.0f s",
+                server, reason, attempt, delay,
+            )  # fmt: skip
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_delay)
+            continue
+        if attempt > 1:
+            logger.warning("Telegram Bot API answered at %s after %d attempts", server, attempt)
+        return
+
+
 async def run_webhook(bot: Bot, dp: Dispatcher, settings: Settings, **kwargs: Any) -> None:
     """Serve until SIGINT or SIGTERM, then shut down cleanly (dp shutdown, bot session)."""
+    await wait_for_telegram(bot, settings)  # before the app's start-up sets the webhook
     app = create_app(bot, dp, settings, **kwargs)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -246,7 +288,10 @@ async def run_polling(bot: Bot, dp: Dispatcher, settings: Settings) -> None:
     """Long polling, with the web server beside it unless WEB_PORT=0."""
     logger.info("Starting long polling")
     if settings.web_port == 0:
+        await wait_for_telegram(bot, settings)
         await dp.start_polling(bot, handle_signals=True, close_bot_session=True)
         return
+    # The server first: a busy WEB_PORT stops the bot at once; /healthz answers meanwhile.
     async with serving(create_app(bot, dp, settings), settings):
+        await wait_for_telegram(bot, settings)
         await dp.start_polling(bot, handle_signals=True, close_bot_session=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from aiogram.methods import GetMe
 
-from bot.app import wait_for_telegram
+from bot.webhook import wait_for_telegram
 from models.settings import ConfigError, Settings, load_settings
 from tests.harness import RecordingSession, make_bot
 
@@ -35,7 +35,7 @@ async def test_retries_with_a_capped_backoff_then_goes_on(
     for _ in range(5):
         session.fail_next_network(GetMe)
     bot = make_bot(session)
-    caplog.set_level(logging.WARNING, logger="bot.app")
+    caplog.set_level(logging.WARNING, logger="bot.webhook")
     await wait_for_telegram(bot, _settings(), first_delay=0.001, max_delay=0.004)
     attempts = [r for r in caplog.records if r.getMessage().startswith(LINE)]
     assert len(attempts) == 5
