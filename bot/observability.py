@@ -25,6 +25,7 @@ from aiogram.exceptions import TelegramForbiddenError, TelegramRetryAfter
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, Update
+from aiogram.types.update import UpdateTypeLookupError
 
 from bot.middlewares import OUTCOME, Handler
 from scheduler.runtime import RUNTIME_KEY, Background
@@ -39,7 +40,7 @@ class UpdateMetricsMiddleware:
         self.metrics = metrics
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        kind = (event.event_type if isinstance(event, Update) else None) or "unknown"
+        kind = _kind(event)
         started = time.perf_counter()
         outcome = "error"
         try:
@@ -49,6 +50,15 @@ class UpdateMetricsMiddleware:
         finally:
             self.metrics.update_seconds.labels(type=kind).observe(time.perf_counter() - started)
             self.metrics.updates.labels(type=kind, outcome=outcome).inc()
+
+
+def _kind(event: TelegramObject) -> str:
+    if not isinstance(event, Update):
+        return "unknown"
+    try:
+        return event.event_type
+    except UpdateTypeLookupError:  # a type newer than aiogram: aiogram skips it with a warning
+        return "unknown"
 
 
 class TelegramMetricsMiddleware(BaseRequestMiddleware):
