@@ -25,8 +25,9 @@ USER kezdesu
 # The process's web server (WEB_PORT): the public site, open data, the Mini App, /healthz and,
 # in webhook mode, the webhook; served in both modes unless WEB_PORT=0.
 EXPOSE 8080
-# The health endpoint checks the database (and Redis); with WEB_PORT=0 there is nothing to ask.
+# /healthz in both modes (polling and webhook): the database, Redis, the scheduler, the delivery
+# worker and the queue's age (bot/healthcheck.py; exit 0 when WEB_PORT=0: nothing to ask).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-    CMD python -c "import os, sys, urllib.request; port = os.environ.get('WEB_PORT') or os.environ.get('WEBHOOK_PORT') or '8080'; sys.exit(0) if port == '0' else urllib.request.urlopen('http://127.0.0.1:%s/healthz' % port, timeout=4)"
+    CMD ["python", "-m", "bot.healthcheck"]
 
 CMD ["kezdesu"]

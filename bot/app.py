@@ -23,14 +23,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.commands import set_commands, set_descriptions, set_menu_button
 from bot.i18n import ProfileI18nMiddleware, create_i18n
 from bot.logs import UpdateLogContext
-from bot.middlewares import UpdateMiddleware, prepare_bot
-from bot.storage import create_storage, startup_lock
+from bot.middlewares import StorageGuardMiddleware, UpdateMiddleware, prepare_bot
+from bot.observability import METRICS_KEY, UpdateMetricsMiddleware
+from bot.storage import check_storage, create_storage, startup_lock
 from bot.webhook import check_webhook_settings, run_polling, run_webhook
 from handlers import get_routers
 from models.db import create_engine, create_session_pool, migrate
 from models.reference import ensure_reference_data
 from models.settings import Settings
 from scheduler.runtime import start_background, stop_background
+from web.metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +61,7 @@ def create_dispatcher(
     **workflow_data: Any,
 ) -> Dispatcher:
     i18n = i18n or create_i18n(settings.default_locale)
+    metrics = workflow_data.pop(METRICS_KEY, None) or Metrics()
     if storage is None and events_isolation is None:
         # Memory by default; Redis when REDIS_URL is set (several replicas share forms and locks).
         storage, events_isolation = create_storage(settings)
@@ -68,9 +71,17 @@ def create_dispatcher(
         settings=settings,
         session_pool=session_pool,
         i18n=i18n,
+        metrics=metrics,
         **workflow_data,
     )
     dp.update.outer_middleware(UpdateLogContext())
+    # Counts and times every update, whatever happens below (bot/observability.py).
+    dp.update.outer_middleware(UpdateMetricsMiddleware(metrics))
+    # The storage guard runs before aiogram's FSM middleware (state and the per-user lock), so a
+    # storage failure is answered too: take the FSM middleware out, put the guard, put it back.
+    dp.update.outer_middleware.unregister(dp.fsm)
+    dp.update.outer_middleware(StorageGuardMiddleware(session_pool, i18n))
+    dp.update.outer_middleware(dp.fsm)
     dp.update.outer_middleware(UpdateMiddleware(session_pool, settings, i18n))
     ProfileI18nMiddleware(i18n).setup(dp)
     dp.callback_query.middleware(CallbackAnswerMiddleware())
@@ -121,11 +132,13 @@ async def run_bot(settings: Settings) -> None:
     both, unless WEB_PORT=0 (polling only)."""
     if settings.webhook_url:
         check_webhook_settings(settings)  # one clear line before touching anything
+    storage, isolation = create_storage(settings)
+    await check_storage(settings, storage)  # one clear line when Redis does not answer
     # Replicas starting together migrate one after the other (a no-op on PostgreSQL's second).
     async with startup_lock(settings.database_url):
         engine, pool = await prepare_database(settings)
     bot = create_bot(settings)
-    dp = create_dispatcher(settings, pool)
+    dp = create_dispatcher(settings, pool, storage=storage, events_isolation=isolation)
     settle_heap()
     try:
         if settings.webhook_url:

@@ -32,7 +32,7 @@ from bot.i18n import update_locale
 from models.db import release_connection
 from models.settings import Settings
 from models.translation import N_
-from models.users import get_or_create_user
+from models.users import get_or_create_user, get_user
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +98,7 @@ class UpdateMiddleware(BaseMiddleware):
         self.i18n = i18n
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        data[REACHED_HANDLERS] = True
         try:
             async with self.session_pool() as session:
                 data["session"] = session
@@ -112,6 +113,7 @@ class UpdateMiddleware(BaseMiddleware):
                 return result
         except (SQLAlchemyError, OSError):
             logger.exception("Database unavailable while processing update %s", _update_id(event))
+            data[OUTCOME] = "database_error"
             await self._apologise(event, data, self._locale(data))
             return None
 
@@ -134,6 +136,7 @@ class UpdateMiddleware(BaseMiddleware):
             return await handler(event, data)
         except Exception:
             logger.exception("Unhandled error while processing update %s", _update_id(event))
+            data[OUTCOME] = "error"
             # Read the locale before the rollback expires the profile (a lazy load would need IO).
             locale = self._locale(data)
             await data["session"].rollback()
@@ -144,17 +147,76 @@ class UpdateMiddleware(BaseMiddleware):
         return update_locale(data, self.i18n.default_locale)
 
     async def _apologise(self, event: TelegramObject, data: dict[str, Any], locale: str) -> None:
-        if not isinstance(event, Update):
-            return
-        bot: Bot = data["bot"]
-        text = self.i18n.gettext(APOLOGY, locale=locale)
+        await apologise(event, data, self.i18n, locale)
+
+
+async def apologise(event: TelegramObject, data: dict[str, Any], i18n: I18n, locale: str) -> None:
+    """The translated apology, to the person whose update could not be handled."""
+    if not isinstance(event, Update):
+        return
+    bot: Bot = data["bot"]
+    text = i18n.gettext(APOLOGY, locale=locale)
+    try:
+        if event.callback_query is not None:
+            await bot.answer_callback_query(event.callback_query.id, text, show_alert=True)
+        elif event.message is not None and event.message.chat.type == "private":
+            await bot.send_message(event.message.chat.id, text)
+    except Exception:
+        logger.exception("Could not send the apology for update %s", event.update_id)
+
+
+# How an update ended when not "ok" (error, database_error, storage_error), for the metrics
+# (bot/observability.py): the layers below answer errors themselves, so nothing is raised.
+OUTCOME = "kezdesu_outcome"
+
+# Set by UpdateMiddleware when it starts: the update got past the FSM storage and its lock.
+REACHED_HANDLERS = "kezdesu_reached_handlers"
+
+
+class StorageGuardMiddleware(BaseMiddleware):
+    """Outer ``dp.update`` middleware placed *before* aiogram's FSM middleware, which reads the
+    state and takes the per-user lock (Redis when ``REDIS_URL`` is set). When that storage
+    fails (Redis gone for the moment), the update never reaches ``UpdateMiddleware``; this layer
+    logs one line and the person gets the translated apology instead of silence. The FSM state
+    is left as it was (nothing is written after the failure).
+
+    A failure after the handlers ran (releasing the lock) is logged only: the person has had
+    the answer already. Handlers' own storage errors (``state.set_data`` …) are handled by
+    ``UpdateMiddleware`` like any other error, so the database work is rolled back."""
+
+    def __init__(self, session_pool: async_sessionmaker[AsyncSession], i18n: I18n) -> None:
+        self.session_pool = session_pool
+        self.i18n = i18n
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         try:
-            if event.callback_query is not None:
-                await bot.answer_callback_query(event.callback_query.id, text, show_alert=True)
-            elif event.message is not None and event.message.chat.type == "private":
-                await bot.send_message(event.message.chat.id, text)
-        except Exception:
-            logger.exception("Could not send the apology for update %s", event.update_id)
+            return await handler(event, data)
+        except Exception as exc:
+            if data.get(REACHED_HANDLERS):
+                # Releasing the lock or closing the state after the answer: nothing to tell.
+                logger.exception("Error after update %s was handled", _update_id(event))
+                data.setdefault(OUTCOME, "storage_error")
+                return None
+            logger.error(
+                "State storage unavailable (REDIS_URL) for update %s: %s: %s",
+                _update_id(event), type(exc).__name__, exc,
+            )  # fmt: skip
+            data[OUTCOME] = "storage_error"
+            await apologise(event, data, self.i18n, await self._stored_locale(data))
+            return None
+
+    async def _stored_locale(self, data: dict[str, Any]) -> str:
+        """The person's chosen language (one read, on this failure path only), else the hint."""
+        tg_user: TgUser | None = data.get("event_from_user")
+        if tg_user is not None:
+            try:
+                async with self.session_pool() as session:
+                    user = await get_user(session, tg_user.id)
+                if user is not None and user.locale:
+                    return user.locale
+            except (SQLAlchemyError, OSError):
+                logger.warning("Could not read the locale of user %s", tg_user.id)
+        return update_locale(data, self.i18n.default_locale)
 
 
 def _update_id(event: TelegramObject) -> object:

@@ -8,8 +8,11 @@ Keys carry the bot id (``kezdesu:<bot id>:<chat>:<user>:…``), so bots sharing 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
@@ -17,7 +20,7 @@ from sqlalchemy import NullPool, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from models.settings import Settings
+from models.settings import ConfigError, Settings
 
 KEY_PREFIX = "kezdesu"
 # A replica that dies while holding a user's lock must not block that user for long.
@@ -52,6 +55,45 @@ def create_storage(
         lock_kwargs={"timeout": LOCK_TIMEOUT_SECONDS, "blocking_timeout": LOCK_TIMEOUT_SECONDS},
     )
     return storage, isolation
+
+
+STARTUP_CHECK_SECONDS = 10.0
+
+
+def redis_of(storage: BaseStorage) -> Any | None:
+    """The Redis client behind the FSM storage, or None in memory mode."""
+    from aiogram.fsm.storage.redis import RedisStorage  # redis is installed with the bot
+
+    return storage.redis if isinstance(storage, RedisStorage) else None
+
+
+def safe_url(url: str) -> str:
+    """A URL fit for a log line: the password replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = f"{parts.username}:***@" if parts.username else ":***@"
+    return urlunsplit(parts._replace(netloc=user + netloc))
+
+
+async def check_storage(settings: Settings, storage: BaseStorage) -> None:
+    """At start: raise ConfigError (one line naming REDIS_URL) when Redis does not answer, so
+    the bot does not start and then fail every update."""
+    if not settings.redis_url:
+        return
+    redis = redis_of(storage)
+    if redis is None:
+        return
+    try:
+        async with asyncio.timeout(STARTUP_CHECK_SECONDS):
+            await redis.ping()
+    except Exception as exc:  # noqa: BLE001 - any failure: the bot cannot work with this Redis
+        await storage.close()
+        reason = str(exc) or type(exc).__name__
+        raise ConfigError(
+            f"REDIS_URL is unreachable: {safe_url(settings.redis_url)} ({reason})"
+        ) from None
 
 
 # An arbitrary constant: the PostgreSQL advisory lock that serialises start-up work.

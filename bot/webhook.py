@@ -3,7 +3,8 @@
 The server runs in both modes (``WEB_HOST``/``WEB_PORT``; ``WEB_PORT=0`` switches it off when
 polling): the public pages, the open data, the Mini App's actions and ``GET /healthz`` (200 when
 the database, and Redis when used, answer; 503 otherwise). With ``WEBHOOK_URL`` set, Telegram
-(through a reverse proxy) also posts updates to ``WEBHOOK_PATH`` on it; every such request must
+(through a reverse proxy) also posts updates to the path of ``WEBHOOK_URL`` on it (``WEBHOOK_PATH``
+when ``WEBHOOK_URL`` is a bare host); every such request must
 carry ``X-Telegram-Bot-Api-Secret-Token`` equal to ``WEBHOOK_SECRET`` (401 otherwise, and the
 update is not processed). In polling mode there is no webhook route at all.
 
@@ -24,12 +25,18 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramUnauthorizedError
+from aiogram.types import Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
+from pydantic import ValidationError
 
+from bot.observability import background_status, instrument_bot
+from bot.storage import redis_of
 from models.settings import ConfigError, Settings
 from web.app import create_web_app
-from web.health import HEALTH_PATH
+from web.health import BACKGROUND, HEALTH_PATH, BackgroundStatus
+from web.metrics import METRICS_PATH
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +44,11 @@ logger = logging.getLogger(__name__)
 _SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 # The web side's own paths (web/), which the webhook must not shadow.
-SITE_PATHS = frozenset({"/", HEALTH_PATH, "/departments"})
+SITE_PATHS = frozenset({"/", HEALTH_PATH, METRICS_PATH, "/departments"})
 SITE_PREFIXES = ("/api/", "/open311/", "/app/", "/static/", "/m/", "/d/", "/meetings/")
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+STORAGE_PING_SECONDS = 3.0
 
 DISPATCHER_KEY = web.AppKey("dispatcher", Dispatcher)
 BOT_KEY = web.AppKey("bot", Bot)
@@ -64,16 +74,25 @@ def check_webhook_settings(settings: Settings) -> None:
         raise ConfigError(
             "WEBHOOK_SECRET is invalid: use 1-256 characters: letters, digits, _ and -"
         )
-    path = settings.webhook_path
+    path = webhook_route_path(settings)
+    name = "WEBHOOK_PATH" if parts.path in {"", "/"} else "WEBHOOK_URL"
     if not path.startswith("/") or path in SITE_PATHS or path.startswith(SITE_PREFIXES):
         raise ConfigError(
-            f"WEBHOOK_PATH is invalid: must start with / and differ from the site's pages "
+            f"{name} is invalid: its path must start with / and differ from the site's pages "
             f"({HEALTH_PATH}, /, /api/…), such as /telegram/webhook"
         )
     if settings.web_port == 0:
         raise ConfigError(
             "WEB_PORT is invalid: webhook mode needs the web server (WEB_PORT=0 switches it off)"
         )
+
+
+def webhook_route_path(settings: Settings) -> str:
+    """Where the server takes Telegram's posts: the path of WEBHOOK_URL when it has one (the
+    reverse proxy passes it through), WEBHOOK_PATH for a bare host."""
+    assert settings.webhook_url
+    path = urlsplit(settings.webhook_url).path
+    return settings.webhook_path if path in {"", "/"} else path
 
 
 def public_webhook_url(settings: Settings) -> str:
@@ -83,6 +102,53 @@ def public_webhook_url(settings: Settings) -> str:
     if parts.path in {"", "/"}:
         parts = parts._replace(path=settings.webhook_path)
     return urlunsplit(parts)
+
+
+class WebhookHandler(SimpleRequestHandler):
+    """aiogram's handler, with the request checked before anything is processed:
+
+    - a wrong secret: 401 (as aiogram does);
+    - a body that is not JSON, or JSON that is not an Update: 400 with one line, logged as a
+      warning (no traceback, no task left failing in the background);
+    - the state storage (Redis) not answering: 503, so Telegram delivers the update again later
+      instead of the update being lost.
+    """
+
+    async def handle(self, request: web.Request) -> web.Response:
+        bot = await self.resolve_bot(request)
+        if not self.verify_secret(request.headers.get(SECRET_HEADER, ""), bot):
+            return web.Response(text="Unauthorized", status=401)
+        try:
+            body = await request.json(loads=bot.session.json_loads)
+        except ValueError:  # JSONDecodeError, UnicodeDecodeError
+            return _bad_request("not JSON")
+        try:
+            Update.model_validate(body, context={"bot": bot})
+        except ValidationError:
+            return _bad_request("not a Telegram Update")
+        if not await self._storage_answers():
+            return web.Response(text="Service Unavailable: state storage", status=503)
+        return await super().handle(request)
+
+    async def _storage_answers(self) -> bool:
+        settings: Settings = self.dispatcher["settings"]
+        if not settings.redis_url:
+            return True
+        redis = redis_of(self.dispatcher.storage)
+        if redis is None:
+            return True
+        try:
+            async with asyncio.timeout(STORAGE_PING_SECONDS):
+                await redis.ping()
+        except Exception as exc:  # noqa: BLE001 - any failure: Telegram should retry later
+            logger.error("State storage unavailable (REDIS_URL): %s: %s", type(exc).__name__, exc)
+            return False
+        return True
+
+
+def _bad_request(reason: str) -> web.Response:
+    logger.warning("Webhook request refused: the body is %s", reason)
+    return web.Response(text=f"Bad Request: the body is {reason}", status=400)
 
 
 def create_app(
@@ -99,17 +165,24 @@ def create_app(
         dp["session_pool"],
         dp["i18n"],
         redis=getattr(dp.storage, "redis", None),
+        metrics=dp["metrics"],
     )
+
+    def background() -> BackgroundStatus | None:
+        return background_status(dp)
+
+    app[BACKGROUND] = background
+    instrument_bot(bot, dp["metrics"])
     app[DISPATCHER_KEY] = dp
     app[BOT_KEY] = bot
     if settings.webhook_url:
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-        SimpleRequestHandler(
+        WebhookHandler(
             dispatcher=dp,
             bot=bot,
             secret_token=secret,
             handle_in_background=handle_in_background,
-        ).register(app, path=settings.webhook_path)
+        ).register(app, path=webhook_route_path(settings))
         setup_application(app, dp, bot=bot)  # dp startup/shutdown hooks (commands, scheduler)
         app.on_startup.append(_set_webhook)
     return app
@@ -150,8 +223,49 @@ async def serving(app: web.Application, settings: Settings) -> AsyncIterator[Non
         await runner.cleanup()
 
 
+TELEGRAM_FIRST_RETRY_SECONDS = 1.0
+TELEGRAM_MAX_RETRY_SECONDS = 60.0
+
+
+async def wait_for_telegram(
+    bot: Bot,
+    settings: Settings,
+    *,
+    first_delay: float = TELEGRAM_FIRST_RETRY_SECONDS,
+    max_delay: float = TELEGRAM_MAX_RETRY_SECONDS,
+) -> None:
+    """Ask the Bot API who the bot is until it answers: one line per failed attempt (no
+    traceback), retried with a doubling delay capped at ``max_delay`` (Telegram or the network
+    down at start, a wrong TELEGRAM_API_URL). A token Telegram refuses is a ConfigError."""
+    server = (settings.telegram_api_url or "https://api.telegram.org").rstrip("/")
+    delay = first_delay
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            await bot.get_me()
+        except TelegramUnauthorizedError:
+            raise ConfigError(
+                "BOT_TOKEN is invalid: Telegram refused it (401 Unauthorized)"
+            ) from None
+        except Exception as exc:  # noqa: BLE001 - whatever it is, retrying is the answer
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            logger.warning(
+                "Telegram Bot API is unreachable at %s (TELEGRAM_API_URL): %s; attempt %d, "
+                "retrying in %.0f s",
+                server, reason, attempt, delay,
+            )  # fmt: skip
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_delay)
+            continue
+        if attempt > 1:
+            logger.warning("Telegram Bot API answered at %s after %d attempts", server, attempt)
+        return
+
+
 async def run_webhook(bot: Bot, dp: Dispatcher, settings: Settings, **kwargs: Any) -> None:
     """Serve until SIGINT or SIGTERM, then shut down cleanly (dp shutdown, bot session)."""
+    await wait_for_telegram(bot, settings)  # before the app's start-up sets the webhook
     app = create_app(bot, dp, settings, **kwargs)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -161,7 +275,7 @@ async def run_webhook(bot: Bot, dp: Dispatcher, settings: Settings, **kwargs: An
             loop.add_signal_handler(sig, stop.set)
     try:
         async with serving(app, settings):
-            logger.info("Webhook on %s", settings.webhook_path)
+            logger.info("Webhook on %s", webhook_route_path(settings))
             await stop.wait()
             logger.info("Stopping the web server")
     finally:
@@ -174,7 +288,10 @@ async def run_polling(bot: Bot, dp: Dispatcher, settings: Settings) -> None:
     """Long polling, with the web server beside it unless WEB_PORT=0."""
     logger.info("Starting long polling")
     if settings.web_port == 0:
+        await wait_for_telegram(bot, settings)
         await dp.start_polling(bot, handle_signals=True, close_bot_session=True)
         return
+    # The server first: a busy WEB_PORT stops the bot at once; /healthz answers meanwhile.
     async with serving(create_app(bot, dp, settings), settings):
+        await wait_for_telegram(bot, settings)
         await dp.start_polling(bot, handle_signals=True, close_bot_session=True)

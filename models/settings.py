@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     # The public https address of that server, which the bot links to (card, menu button).
     web_public_url: str | None = None
 
+    # GET /healthz answers 503 when a due notification has waited longer than this (no worker
+    # drains the queue, or it cannot keep up).
+    health_queue_max_age_seconds: float = Field(default=900.0, gt=0, le=7 * 86400)
+
     # Webhook mode (long polling when WEBHOOK_URL is empty), served by the same server.
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None

@@ -25,6 +25,7 @@ from scheduler.reminders import plan_deadline_reminders
 
 logger = logging.getLogger(__name__)
 
+OnPlanned = Callable[[str, int], None]  # (job, notifications queued): the metrics
 Planner = Callable[[AsyncSession, I18n, Settings, dt.datetime], Awaitable[Any]]
 
 
@@ -35,6 +36,7 @@ async def _run(
     i18n: I18n,
     settings: Settings,
     now: dt.datetime | None,
+    on_planned: OnPlanned | None = None,
 ) -> dict[str, int]:
     moment = now or dt.datetime.now(dt.UTC)
     async with session_pool() as session:
@@ -42,6 +44,8 @@ async def _run(
         await session.commit()
     counts = {k: int(v) for k, v in asdict(result).items()}
     logger.info("Job %s at %s: %s", name, moment.isoformat(timespec="seconds"), counts)
+    if on_planned is not None:
+        on_planned(name, counts.get("queued", 0))
     return counts
 
 
@@ -50,9 +54,10 @@ async def deadline_reminders_job(
     i18n: I18n,
     settings: Settings,
     now: dt.datetime | None = None,
+    on_planned: OnPlanned | None = None,
 ) -> dict[str, int]:
     return await _run(
-        "deadline_reminders", plan_deadline_reminders, session_pool, i18n, settings, now
+        "deadline_reminders", plan_deadline_reminders, session_pool, i18n, settings, now, on_planned
     )
 
 
@@ -61,8 +66,9 @@ async def morning_digest_job(
     i18n: I18n,
     settings: Settings,
     now: dt.datetime | None = None,
+    on_planned: OnPlanned | None = None,
 ) -> dict[str, int]:
-    return await _run("morning_digest", plan_digests, session_pool, i18n, settings, now)
+    return await _run("morning_digest", plan_digests, session_pool, i18n, settings, now, on_planned)
 
 
 async def meeting_reminders_job(
@@ -70,9 +76,10 @@ async def meeting_reminders_job(
     i18n: I18n,
     settings: Settings,
     now: dt.datetime | None = None,
+    on_planned: OnPlanned | None = None,
 ) -> dict[str, int]:
     return await _run(
-        "meeting_reminders", plan_meeting_reminders, session_pool, i18n, settings, now
+        "meeting_reminders", plan_meeting_reminders, session_pool, i18n, settings, now, on_planned
     )
 
 
@@ -81,8 +88,11 @@ async def follower_news_job(
     i18n: I18n,
     settings: Settings,
     now: dt.datetime | None = None,
+    on_planned: OnPlanned | None = None,
 ) -> dict[str, int]:
-    return await _run("follower_news", plan_follower_news, session_pool, i18n, settings, now)
+    return await _run(
+        "follower_news", plan_follower_news, session_pool, i18n, settings, now, on_planned
+    )
 
 
 async def announcements_job(

@@ -20,8 +20,10 @@ Pass ``run_background=False`` as workflow data to ``create_dispatcher`` to leave
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +58,12 @@ JOB_DEFAULTS: dict[str, Any] = {
 class Background:
     scheduler: AsyncIOScheduler
     worker: DeliveryWorker
+    worker_task: asyncio.Task[None]
+
+    @property
+    def worker_alive(self) -> bool:
+        """False once the worker's task has ended (stopped, or died of an error)."""
+        return not self.worker_task.done()
 
     async def stop(self) -> None:
         if self.scheduler.running:
@@ -69,12 +77,19 @@ def create_scheduler(
     settings: Settings,
     *,
     now: dt.datetime | None = None,
+    on_planned: Callable[[str, int], None] | None = None,
 ) -> AsyncIOScheduler:
-    """The scheduler with every job registered (not started)."""
+    """The scheduler with every job registered (not started). ``on_planned(job, queued)`` is
+    told how many notifications each run queued (the metrics)."""
     tz = settings.tz
     moment = (now or dt.datetime.now(dt.UTC)).astimezone(tz)
     scheduler = AsyncIOScheduler(timezone=tz, job_defaults=JOB_DEFAULTS)
-    kwargs = {"session_pool": session_pool, "i18n": i18n, "settings": settings}
+    kwargs = {
+        "session_pool": session_pool,
+        "i18n": i18n,
+        "settings": settings,
+        "on_planned": on_planned,
+    }
     scheduler.add_job(
         deadline_reminders_job,
         CronTrigger(hour=9, minute=5, timezone=tz),
@@ -168,11 +183,13 @@ async def start_background(
         return
     if isinstance(dispatcher.workflow_data.get(RUNTIME_KEY), Background):
         return  # already running (a second startup of the same Dispatcher)
-    scheduler = create_scheduler(session_pool, i18n, settings)
+    metrics = dispatcher.workflow_data.get("metrics")
+    on_planned = getattr(metrics, "planned", None)
+    scheduler = create_scheduler(session_pool, i18n, settings, on_planned=on_planned)
     worker = DeliveryWorker(bot, session_pool, settings)
     scheduler.start()
-    worker.start()
-    dispatcher.workflow_data[RUNTIME_KEY] = Background(scheduler, worker)
+    task = worker.start()
+    dispatcher.workflow_data[RUNTIME_KEY] = Background(scheduler, worker, task)
     logger.info(
         "Scheduler started with jobs %s; delivery worker %s at %.0f messages/s",
         ", ".join(job.id for job in scheduler.get_jobs()),

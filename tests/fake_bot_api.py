@@ -111,7 +111,7 @@ class FakeBotAPI:
         ]
 
     async def wait_for(
-        self, predicate: Any, timeout: float = 30.0, interval: float = 0.05
+        self, predicate: Any, timeout: float = 120.0, interval: float = 0.05
     ) -> list[Call]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -26,7 +26,7 @@ def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
         env={**clean, **env},
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=180,
         check=False,
     )
 
@@ -65,7 +65,7 @@ def test_without_bot_token_one_clear_line_and_nonzero_exit(tmp_path: Path) -> No
         (
             {
                 "BOT_TOKEN": "1:a",
-                "WEBHOOK_URL": "https://x.kz/h",
+                "WEBHOOK_URL": "https://x.kz",
                 "WEBHOOK_SECRET": "s",
                 "WEBHOOK_PATH": "/api/v1/x",
             },

@@ -73,10 +73,10 @@ async def test_a_slow_request_to_telegram_does_not_hold_the_only_connection(
 
     bot_session.slow_chat = slow.user_id
     card = asyncio.create_task(slow.press(OpenMeasureCb(id=ids[0]).pack()))
-    await asyncio.wait_for(bot_session.arrived.wait(), 5)
+    await asyncio.wait_for(bot_session.arrived.wait(), 120)
     # The card was read; its message is on its way to Telegram, and the connection is free.
     assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
-    found = await asyncio.wait_for(other.send("Сайран"), 5)
+    found = await asyncio.wait_for(other.send("Сайран"), 120)
     assert "found 3" in last_message(found).text
     bot_session.let_go.set()
     assert "Сайран 1" in last_message(await card).text

@@ -80,7 +80,7 @@ async def test_bot_process_answers_start_in_three_languages(tmp_path: Path) -> N
         if process.returncode is None:
             process.send_signal(signal.SIGINT)
         try:
-            _out, err = await asyncio.wait_for(process.communicate(), 30)
+            _out, err = await asyncio.wait_for(process.communicate(), 120)
         finally:
             await api.stop()
     assert process.returncode == 0, err.decode()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -72,10 +73,11 @@ async def test_started_and_stopped_with_the_dispatcher(
         "morning_digest",
         "meeting_reminders",
     }
-    task = background.worker._task
-    assert task is not None and not task.done()
+    task = background.worker_task
+    assert not task.done() and background.worker_alive
     try:
-        for _ in range(200):  # the worker sends it on its first pass
+        deadline = time.monotonic() + 120  # the worker sends it on its first pass
+        while time.monotonic() < deadline:
             if any(isinstance(r.method, SendMessage) for r in bot_session.requests):
                 break
             await asyncio.sleep(0.02)

@@ -1,8 +1,8 @@
 """The web application factory: routes, templates, middlewares, static files.
 
 ``create_web_app`` builds the public side; bot/webhook.py adds the webhook route to the same
-application in webhook mode and runs it in both modes. More routes (health checks, metrics) are
-added with ``app.router.add_get`` or ``app.add_routes`` before the application starts.
+application in webhook mode and runs it in both modes. It serves ``/healthz`` and ``/metrics``
+(web/health.py, web/metrics.py) in both modes.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from web.context import (
 )
 from web.health import HEALTH_PATH, healthz
 from web.http import Handler, NotFound, error_middleware, etag_middleware
+from web.metrics import METRICS, METRICS_PATH, Metrics, metrics_view
 
 HERE = Path(__file__).resolve().parent
 STATIC_PATH = "/static"
@@ -40,6 +41,7 @@ def create_web_app(
     i18n: Translator,
     *,
     redis: object | None = None,
+    metrics: Metrics | None = None,
 ) -> web.Application:
     app = web.Application(
         middlewares=[error_middleware(pages.error_page), etag_middleware],
@@ -52,6 +54,7 @@ def create_web_app(
     app[STATS_CACHE] = TTLCache(maxsize=256, ttl=api.STATS_SECONDS)
     app[TOTALS_CACHE] = TTLCache(maxsize=1024, ttl=api.TOTAL_SECONDS)
     app[DISTRICT_SLUGS] = {}
+    app[METRICS] = metrics or Metrics()
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -62,6 +65,7 @@ def create_web_app(
         lstrip_blocks=True,
     )
     app.router.add_get(HEALTH_PATH, healthz)
+    app.router.add_get(METRICS_PATH, metrics_view)
     app.add_routes(pages.routes())
     app.add_routes(api.routes())
     app.add_routes(open311.routes())
