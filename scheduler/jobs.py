@@ -100,11 +100,14 @@ async def announcements_job(
     i18n: I18n,
     settings: Settings,
     now: dt.datetime | None = None,
+    on_planned: OnPlanned | None = None,
 ) -> dict[str, int]:
     """Announcements recorded by admins: their messages queued in batches, then the reports."""
     moment = now or dt.datetime.now(dt.UTC)
     progress = await advance_announcements(session_pool, i18n, moment)
     counts = asdict(progress)
+    if on_planned is not None and progress.queued:
+        on_planned("announcements", progress.queued)
     if progress.queued or progress.reported:
         logger.info("Job announcements at %s: %s", moment.isoformat(timespec="seconds"), counts)
     return counts
