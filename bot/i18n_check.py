@@ -16,6 +16,9 @@ ROOT = LOCALES_DIR.parent
 # take one message, or singular, plural and n (aiogram's ``gettext`` does both).
 KEYWORD_SPECS = parse_keywords(["_:1,1t", "_:1,2", "__:1,1t", "__:1,2", "N_"])
 PLACEHOLDER = re.compile(r"\{[a-z_][a-z0-9_]*\}")
+# A district in a sentence takes the grammatical form the language needs (models/reference.py):
+# ``{district}`` in the msgid may be ``{district_gen}`` in a translation, and so on.
+DISTRICT_FORM = re.compile(r"\{district_(?:gen|dat|acc|ins|loc|abl)\}")
 TAG = re.compile(r"</?[a-z][a-z0-9-]*")
 
 
@@ -28,6 +31,10 @@ class Problem:
 
     def __str__(self) -> str:
         return f"[{self.locale}] {self.reason}: {self.msgid!r} ({self.where})"
+
+
+def placeholders(text: str) -> set[str]:
+    return set(PLACEHOLDER.findall(DISTRICT_FORM.sub("{district}", text)))
 
 
 def extracted_messages() -> dict[str, tuple[str | None, str]]:
@@ -74,7 +81,7 @@ def find_problems(path: Path = LOCALES_DIR) -> list[Problem]:
                     problems.append(Problem(locale, msgid, "translated differently twice", where))
                 translations[msgid] = (message.string, where)
                 for string in strings:
-                    if set(PLACEHOLDER.findall(msgid)) != set(PLACEHOLDER.findall(str(string))):
+                    if placeholders(msgid) != placeholders(str(string)):
                         problems.append(Problem(locale, msgid, "placeholders differ", where))
                     if sorted(TAG.findall(msgid)) != sorted(TAG.findall(str(string))):
                         problems.append(Problem(locale, msgid, "HTML tags differ", where))

@@ -140,7 +140,7 @@ async def choose_district(
     if callback_data.origin is Origin.SETTINGS:
         await _show_settings(query.message, session, user, edit=True)
         callback_answer.text = _("District changed: {district}.").format(
-            district=district.short(locale)
+            district=district.name(locale)
         )
         return
     await query.message.edit_text(

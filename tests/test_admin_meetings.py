@@ -133,9 +133,10 @@ async def test_create_meeting_validates_every_step_and_notifies_followers(
     assert sorted(n.chat_id for n in queued) == [followers["ru"], followers["kk"]]
     by_chat = {n.chat_id: n for n in queued}
     assert "15 июня 2026\u202fг., 15:00" in by_chat[followers["ru"]].text
-    assert "Алмалинский" in by_chat[followers["ru"]].text
+    assert "жителями Алмалинского района" in by_chat[followers["ru"]].text
     assert "&lt;КазАТК&gt; &amp; Co" in by_chat[followers["ru"]].text
     assert "15 маусым, 15:00" in by_chat[followers["kk"]].text
+    assert "Әкімнің Алмалы ауданының тұрғындарымен кездесуі" in by_chat[followers["kk"]].text
     assert all(n.kind == "meeting_new" for n in queued)
     assert all(n.dedup_key and f"meeting:{meeting_id}:new:" in n.dedup_key for n in queued)
 

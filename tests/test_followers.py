@@ -317,7 +317,7 @@ async def test_plan_import_tells_district_and_measure_followers(
     assert [r.user_id for r in published] == [neighbour]  # not the unreachable one
     assert blocked not in {r.user_id for r in published}
     text = shown(published[0])
-    assert "Алмалы ауданы: 2022 ж. 23 маусым, 15:00" in text
+    assert "Әкімнің Алмалы ауданының тұрғындарымен кездесуі: 2022 ж. 23 маусым, 15:00" in text
     assert "10" in text and "12" in text  # problem issues, measures
 
     # residents follow measures of the plan (found by their text)
@@ -463,7 +463,7 @@ async def test_the_outcome_reaches_the_district_followers_once(
         rows = await queued(session, "meeting-outcome:")
         assert {r.user_id for r in rows} == {people["kk"], people["en"]}
         en = visible_text(next(r for r in rows if r.user_id == people["en"]).text)
-        assert "The outcome of the akim's meeting with residents of Almaly District" in en
+        assert "The outcome of the akim's meeting with residents of Almaly district" in en
         assert "Participants: 500" in en and "Questions raised: 93" in en
         assert "In work: 11" in en
         # a correction later is not sent again
