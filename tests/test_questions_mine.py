@@ -31,7 +31,7 @@ async def test_next_meeting_card_in_each_language(
     assert meeting is not None
     words = {
         "ru": ("Ближайшая встреча", "Вопросы принимаются до"),
-        "kk": ("келесі кездесу", "дейін қабылданады"),
+        "kk": ("келесі кездесу", "Сұрақ қабылдаудың соңғы мерзімі"),
         "en": ("Next meeting with residents", "Questions are accepted until"),
     }
     for n, locale in enumerate(("ru", "kk", "en")):
