@@ -177,7 +177,7 @@ async def test_csv_files_open_in_excel_and_parse_back(
     assert row["Срок (дата)"] == (
         first_measure.due_date.isoformat() if first_measure.due_date else ""
     )
-    assert row["Ответственные"]
+    assert row["Ответственные исполнители"]
 
 
 async def test_export_from_a_statistics_message_and_nothing_to_export(

@@ -37,7 +37,7 @@ async def test_follow_and_unfollow_a_measure_from_its_card_in_each_language(
     make_client: Callable[..., BotClient], session: AsyncSession, demo: int
 ) -> None:
     buttons = {
-        "ru": ("🔔 Следить", "🔕 Отписаться"),
+        "ru": ("🔔 Подписаться", "🔕 Отписаться"),
         "kk": ("🔔 Жазылу", "🔕 Жазылымнан бас тарту"),
         "en": ("🔔 Follow", "🔕 Unfollow"),
     }

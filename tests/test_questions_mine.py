@@ -30,7 +30,7 @@ async def test_next_meeting_card_in_each_language(
     meeting = await session.get(Meeting, meeting_id)
     assert meeting is not None
     words = {
-        "ru": ("Ближайшая встреча", "Вопросы принимаются до"),
+        "ru": ("Ближайшая встреча", "Срок приёма вопросов"),
         "kk": ("келесі кездесу", "Сұрақ қабылдаудың соңғы мерзімі"),
         "en": ("Next meeting with residents", "Questions are accepted until"),
     }
