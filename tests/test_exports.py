@@ -30,7 +30,7 @@ QUESTION_HEADERS = {
     "kk": ["Нөмірі", "Келіп түсті", "Аудан", "Кездесу", "Санат", "Сұрақ"],
 }
 MEASURE_HEADERS = {
-    "en": ["Meeting", "District", "Problem No.", "Problem issue", "Measure No.", "Measure"],
+    "en": ["Meeting", "District", "Problem No.", "Problem", "Measure No.", "Measure"],
     "ru": ["Встреча", "Район", "№ проблемы", "Проблемный вопрос", "№ мероприятия", "Мероприятие"],
     "kk": ["Кездесу", "Аудан", "Мәселе №", "Проблемалық мәселе", "Іс-шара №", "Іс-шара"],
 }
