@@ -102,7 +102,7 @@ WORD = re.compile(r"[^\W\d_]+")
 # a postposition that needs a case ending on it, nor before a hyphenated ending
 # (GLOSSARY.md, "Rules that keep Kazakh grammatical"): write a label and a value instead.
 KAZAKH_CASE_AFTER_PLACEHOLDER = re.compile(
-    r"\{[a-z_][a-z0-9_]*\}(?:\s+(?:дейін|бастап|кейін|соң)(?![^\W\d_])"
+    r"\{[a-z_][a-z0-9_]*\}(?:[ \u00a0]+(?:дейін|бастап|кейін|соң)(?![^\W\d_])"
     r"|-?(?:дан|ден|тан|тен|нан|нен|ға|ге|қа|ке|на|не|да|де|та|те)(?![^\W\d_]))"
 )
 # Placeholders that hold a count. A count followed by a word ("{count} residents", "{n} follows")
@@ -116,7 +116,8 @@ COUNT_PLACEHOLDERS = frozenset(
         "returned", "participants", "speakers", "members", "people", "residents",
     }
 )  # fmt: skip
-COUNT_BEFORE_WORD = re.compile(r"\{([a-z_][a-z0-9_]*)\}\s+([^\W\d_]+)")
+# on the same line: a count that ends a line is a value, whatever the next line starts with
+COUNT_BEFORE_WORD = re.compile(r"\{([a-z_][a-z0-9_]*)\}[ \u00a0]+([^\W\d_]+)")
 # Words that may follow a count without being a counted noun: a status or a comparison reads
 # the same for any number («3 done», «5 выполнено»).
 NOT_COUNTED = {

@@ -136,3 +136,8 @@ def test_a_district_without_forms_falls_back_to_its_stored_name() -> None:
     assert district_placeholders("AL", "ru", "", escape=False)["district_gen"] == (
         "Алмалинского района"
     )
+
+
+def test_a_count_that_ends_a_line_is_a_value() -> None:
+    assert not counted_without_plural("Participants: {count}\nSpeakers: {n}", "en")
+    assert counted_without_plural("Participants: {count} people", "en")
