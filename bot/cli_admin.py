@@ -181,9 +181,9 @@ async def import_command(settings: Settings, args: argparse.Namespace) -> int:
             return 0
         if not args.apply:
             print(  # noqa: T201
-                f"Would add {dry.problems_created} problem issues and {dry.measures_created} "
-                f"measures, update {dry.measures_updated}, leave {dry.measures_unchanged} "
-                "unchanged.\nPreview only: run again with --apply to import."
+                f"Would add problems: {dry.problems_created}, measures: {dry.measures_created}; "
+                f"update: {dry.measures_updated}; leave unchanged: {dry.measures_unchanged}."
+                "\nPreview only: run again with --apply to import."
             )
             return 0
         result = await apply_plan(session, meeting.id, plan)
@@ -193,9 +193,9 @@ async def import_command(settings: Settings, args: argparse.Namespace) -> int:
         )  # fmt: skip
         await session.commit()
         print(  # noqa: T201
-            f"Imported: {result.problems_created} problem issues and {result.measures_created} "
-            f"measures added, {result.measures_updated} updated, {result.measures_unchanged} "
-            f"unchanged; {told} messages to followers queued."
+            f"Imported: added problems: {result.problems_created}, measures: "
+            f"{result.measures_created}; updated: {result.measures_updated}; unchanged: "
+            f"{result.measures_unchanged}; messages to followers queued: {told}."
         )
         return 0
 
@@ -204,8 +204,8 @@ async def import_command(settings: Settings, args: argparse.Namespace) -> int:
 
 def _preview(name: str, row_count: int, plan: ParsedPlan) -> str:
     lines = [
-        f"{name}: {row_count} rows, {len(plan.problems)} problem issues, "
-        f"{len(plan.measures)} measures."
+        f"{name}: rows: {row_count}; problems: {len(plan.problems)}; "
+        f"measures: {len(plan.measures)}."
     ]
     for problem in plan.problems:
         lines.append(f"  {problem.number}. {problem.title}")

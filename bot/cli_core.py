@@ -55,8 +55,8 @@ async def demo(settings: Settings, args: argparse.Namespace) -> int:
     print(  # noqa: T201
         f"Demo meeting #{result.meeting_id} "
         f"({'created' if result.meeting_created else 'already present'}): "
-        f"{plan.problems_created} problem issues and {plan.measures_created} measures added, "
-        f"{plan.measures_updated} updated, {plan.measures_unchanged} unchanged; "
-        f"{result.spoken_added} promises stated at the meeting added."
+        f"added problems: {plan.problems_created}, measures: {plan.measures_created}; "
+        f"updated: {plan.measures_updated}; unchanged: {plan.measures_unchanged}; "
+        f"promises stated at the meeting added: {result.spoken_added}."
     )
     return 0

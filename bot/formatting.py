@@ -10,6 +10,8 @@ from babel.dates import format_date as _format_date
 from babel.numbers import format_decimal
 
 from models.clock import ALMATY
+from models.entities import District
+from models.reference import district_placeholders
 
 
 @functools.lru_cache(maxsize=8192)
@@ -26,3 +28,9 @@ def fmt_datetime(moment: dt.datetime, locale: str, tz: ZoneInfo = ALMATY) -> str
 
 def fmt_number(value: float, locale: str) -> str:
     return format_decimal(value, locale=locale)
+
+
+def district_args(district: District, locale: str) -> dict[str, str]:
+    """HTML-escaped format arguments for a sentence with a district in it: ``{district}`` and
+    its grammatical forms (``{district_gen}``…), one of which each translation uses."""
+    return district_placeholders(district.code, locale, district.name(locale))

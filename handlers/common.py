@@ -140,7 +140,7 @@ async def choose_district(
     if callback_data.origin is Origin.SETTINGS:
         await _show_settings(query.message, session, user, edit=True)
         callback_answer.text = _("District changed: {district}.").format(
-            district=district.short(locale)
+            district=district.name(locale)
         )
         return
     await query.message.edit_text(
@@ -221,7 +221,7 @@ async def show_help(message: Message) -> None:
         _(
             "<b>How Kezdesu works</b>\n\n"
             "After every meeting of the akim of Almaty with a district's residents the akimat "
-            "publishes an action plan: problem issues, the measures promised, deadlines and the "
+            "publishes an action plan: problems, the measures promised, deadlines and the "
             "responsible departments. Kezdesu shows that plan and keeps it up to date: the "
             "departments report progress here, and you can follow any commitment.\n\n"
             "/menu: the main menu\n"
@@ -230,8 +230,9 @@ async def show_help(message: Message) -> None:
             "/settings: language, district, notifications\n"
             "/mydata: what the bot stores about you; /forget: delete it\n"
             "/cancel: stop what you are filling in\n\n"
-            "Questions sent through the bot are not official appeals under the law on appeals; "
-            "for a formal appeal use eOtinish: https://eotinish.kz"
+            "Questions sent through the bot are not formal appeals under the Administrative "
+            "Procedural and Process Code of the Republic of Kazakhstan; for a formal appeal use "
+            "eOtinish: https://eotinish.kz"
         )
     )
 

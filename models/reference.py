@@ -6,6 +6,7 @@ admins corrected in the bot survive an upgrade.
 
 from __future__ import annotations
 
+import html
 import json
 from functools import cache
 from pathlib import Path
@@ -25,6 +26,44 @@ def reference_data() -> dict[str, Any]:
     with (DATA_DIR / "reference.json").open(encoding="utf-8") as fh:
         data: dict[str, Any] = json.load(fh)
     return data
+
+
+# The grammatical forms a sentence can ask for; a locale without a form (English has one form,
+# Kazakh no instrumental here) falls back to the nominative.
+DISTRICT_FORMS = ("nom", "gen", "dat", "acc", "ins", "loc", "abl")
+
+
+@cache
+def _district_forms() -> dict[str, dict[str, dict[str, str]]]:
+    with (DATA_DIR / "district_forms.json").open(encoding="utf-8") as fh:
+        data: dict[str, Any] = json.load(fh)
+    return {code: forms for code, forms in data.items() if not code.startswith("_")}
+
+
+def district_form(code: str, locale: str, form: str = "nom") -> str | None:
+    """A district's name in the grammatical ``form`` a sentence needs (``gen``: «Алмалинского
+    района», «Алмалы ауданының»), or None for a district the data file does not know."""
+    if form not in DISTRICT_FORMS:
+        raise ValueError(f"unknown grammatical form {form!r}")
+    forms = _district_forms().get(code, {}).get(locale) or _district_forms().get(code, {}).get("ru")
+    if not forms:
+        return None
+    return forms.get(form) or forms["nom"]
+
+
+def district_placeholders(
+    code: str, locale: str, fallback: str, *, escape: bool = True
+) -> dict[str, str]:
+    """Format arguments for a sentence with a district in it: ``{district}`` (nominative) and
+    ``{district_gen}``, ``{district_dat}``, ``{district_acc}``, ``{district_ins}``,
+    ``{district_loc}``, ``{district_abl}``. Each translation picks the form its grammar needs;
+    ``fallback`` (the district's stored name) fills every form of a district without forms."""
+    found: dict[str, str] = {}
+    for form in DISTRICT_FORMS:
+        value = district_form(code, locale, form) or fallback
+        key = "district" if form == "nom" else f"district_{form}"
+        found[key] = html.escape(value, quote=False) if escape else value
+    return found
 
 
 async def ensure_reference_data(session: AsyncSession) -> int:

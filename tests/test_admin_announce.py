@@ -62,17 +62,17 @@ async def test_district_announcement_preview_confirm_and_queue(
     sent = await admin.send_content("sticker")
     assert "send the announcement as text" in last_message(sent).text
     sent = await admin.send("x" * 3501)
-    assert "up to 3500 characters; yours has 3501" in last_message(sent).text
+    assert "Characters allowed: 3500; yours has: 3501" in last_message(sent).text
 
     text = "Встреча с акимом <b>завтра</b> в 15:00 & приходите, тема: <script>"
     sent = await admin.send(text)
     preview = last_message(sent)
-    assert "Preview. Recipients: Almaly District, 3 people." in preview.text
+    assert "Preview. Recipients: Almaly District; people: 3." in preview.text
     assert text in preview.text  # shown exactly as typed: the tags are text, not markup
     assert await queued(session) == []
 
     sent = await admin.click(preview, "Send")
-    assert "being sent to 3 recipients" in last_message(sent).text
+    assert "being sent. Recipients: 3." in last_message(sent).text
     assert await queued(session) == []  # the button only records it
     rows = await queued(session, session_pool, i18n)
     assert sorted(n.chat_id for n in rows) == sorted([residents["ru"], residents["kk"], ADMIN_ID])
@@ -100,7 +100,7 @@ async def test_everyone_and_discard(
     sent = await admin.click(last_message(sent), "Everyone")
     sent = await admin.send("Сервис будет недоступен ночью.")
     preview = last_message(sent)
-    assert "Recipients: everyone, 5 people." in preview.text  # the blocked resident is left out
+    assert "Recipients: everyone; people: 5." in preview.text  # the blocked resident is left out
     sent = await admin.click(preview, "Discard")
     assert "Nothing was sent" in last_message(sent).text
     sent = await admin.click(preview, "Send")
@@ -144,7 +144,7 @@ async def test_telegram_formatting_is_kept_and_everything_else_escaped(
     bold = MessageEntity(type="bold", offset=0, length=5)
     message = admin._message(text=text, entities=[bold])
     sent = await admin.feed(Update(update_id=next(_update_ids), message=message))
-    assert "Recipients: Medeu District, 1 people." in last_message(sent).text
+    assert "Recipients: Medeu District; people: 1." in last_message(sent).text
     await admin.click(last_message(sent), "Send")
     (row,) = await queued(session, session_pool, i18n)
     assert row.chat_id == residents["medeu"]

@@ -109,15 +109,15 @@ async def test_import_preview_apply_and_reimport(
 
     assert await run(settings, "import", str(path), "--meeting", str(meeting_id)) == 0
     out = capsys.readouterr().out
-    assert "plan.xlsx: 12 rows, 10 problem issues, 12 measures." in out
+    assert "plan.xlsx: rows: 12; problems: 10; measures: 12." in out
     assert "2023-09-30  УО, УКС" in out
-    assert "Would add 10 problem issues and 12 measures" in out
+    assert "Would add problems: 10, measures: 12" in out
     assert "--apply" in out
     assert await _measures(session) == 0  # a preview changes nothing
 
     assert await run(settings, "admin", "import", str(path), "--meeting", str(meeting_id),
                      "--apply") == 0  # fmt: skip
-    assert "Imported: 10 problem issues and 12 measures added" in capsys.readouterr().out
+    assert "Imported: added problems: 10, measures: 12" in capsys.readouterr().out
     assert await _measures(session) == 12
 
     csv_path = tmp_path / "plan.csv"

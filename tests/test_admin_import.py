@@ -125,8 +125,8 @@ async def test_import_seed_plan_preview_then_confirm(
     preview = last_message(sent)
     text = preview.text
     assert "Action plan preview" in text
-    assert "Problem issues: 10; measures: 12." in text
-    assert "New: 10 problem issues, 12 measures; changed measures: 0; unchanged: 0." in text
+    assert "Problems: 10; measures: 12." in text
+    assert "New: problems — 10, measures — 12; changed measures: 0; unchanged: 0." in text
     assert "1. Инженерные сети" in text
     assert "Dec 31, 2022 · УЭиВ" in text  # «2022 год» parsed and shown with Babel
     assert "Sep 30, 2023 · УО, УКС" in text  # «3 квартал 2023 года», two executors
@@ -137,7 +137,7 @@ async def test_import_seed_plan_preview_then_confirm(
     assert await plan_in_db(session) == []
 
     sent = await admin.click(preview, "Import")
-    assert "Imported: 10 problem issues and 12 measures added, 0 measures updated" in (
+    assert "Imported: added problems — 10, measures — 12; updated measures — 0" in (
         last_message(sent).text
     )
     assert_seed_plan(await plan_in_db(session))
@@ -168,9 +168,7 @@ async def test_reimport_changes_nothing_and_corrected_file_keeps_history(
     # the same file again, this time as XLSX: nothing would change, and the bot says so
     await choose_meeting(admin)
     sent = await send_file(admin, "plan-again.xlsx", rows_to_xlsx(seed_rows()))
-    assert "already imported for this meeting: nothing would change (12 measures" in (
-        last_message(sent).text
-    )
+    assert "nothing would change (measures that are the same: 12" in (last_message(sent).text)
     assert not any("Import" in b for b in last_message(sent).buttons)
 
     # a corrected file: the second measure has a new deadline and text
@@ -183,7 +181,7 @@ async def test_reimport_changes_nothing_and_corrected_file_keeps_history(
     assert "changed measures: 1; unchanged: 11." in preview.text
     assert "Mar 31, 2023" in preview.text
     sent = await admin.click(preview, "Import")
-    assert "0 measures added, 1 measures updated" in last_message(sent).text
+    assert "measures — 0; updated measures — 1" in last_message(sent).text
 
     session.expire_all()
     fixed = await session.get(Measure, measure_id)
@@ -261,7 +259,7 @@ async def test_every_broken_file_gets_a_clear_answer_and_the_form_stays(
     assert await plan_in_db(session) == []
     # the form is still there: a good file now gets its preview
     sent = await send_file(admin, "plan.json", json.dumps({"plan": _json_plan()}).encode())
-    assert "Problem issues: 10; measures: 12." in last_message(sent).text
+    assert "Problems: 10; measures: 12." in last_message(sent).text
 
 
 def _json_plan() -> list[dict[str, object]]:
@@ -292,7 +290,7 @@ async def test_preview_lists_unreadable_rows_and_unknown_codes(
     await choose_meeting(admin)
     sent = await send_file(admin, "plan.csv", content)
     text = last_message(sent).text
-    assert "Problem issues: 2; measures: 2." in text
+    assert "Problems: 2; measures: 2." in text
     assert "Unknown executor codes (saved without a department): ЖКХ-9" in text
     assert "Row 4: no measure text" in text
     assert "Row 5: the number is not a whole number" in text
@@ -300,7 +298,7 @@ async def test_preview_lists_unreadable_rows_and_unknown_codes(
     assert "Deadlines I could not read" in text
     assert "«по мере финансирования»" in text
     sent = await admin.click(last_message(sent), "Import")
-    assert "2 problem issues and 2 measures added" in last_message(sent).text
+    assert "added problems — 2, measures — 2" in last_message(sent).text
     plan = await plan_in_db(session)
     assert [(p[0], p[3], p[4]) for p in plan] == [
         (1, dt.date(2023, 6, 30), ["УЭиВ"]),
@@ -315,7 +313,7 @@ async def test_file_sent_outside_a_form_asks_for_the_meeting(
     assert "I got the file «План Алмалы.xlsx»" in last_message(sent).text
     sent = await admin.click(last_message(sent), "23.06.2022 15:00")
     preview = last_message(sent)
-    assert "Problem issues: 10; measures: 12." in preview.text
+    assert "Problems: 10; measures: 12." in preview.text
     await admin.click(preview, "Discard")
     assert await plan_in_db(session) == []
     # after discarding, the form waits for another file

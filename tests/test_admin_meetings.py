@@ -100,7 +100,7 @@ async def test_create_meeting_validates_every_step_and_notifies_followers(
     assert "Who holds the meeting" in last_message(sent).text
     sent = await admin.send("Досаев Е. А.")
     sent = await admin.click(last_message(sent), "Skip")  # no moderator yet
-    assert "live stream" in last_message(sent).text
+    assert "livestream" in last_message(sent).text
     sent = await admin.send("ftp://example.com/stream")
     assert "not a web link" in last_message(sent).text
     sent = await admin.send("https://www.youtube.com/watch?v=abc")
@@ -116,8 +116,8 @@ async def test_create_meeting_validates_every_step_and_notifies_followers(
     assert await notices(session) == []  # nothing saved or sent before «Save»
 
     sent = await admin.click(preview, "Save")
-    assert "Notices queued for 2 followers" in sent[-2].text or any(
-        "Notices queued for 2 followers" in s.text for s in sent
+    assert "Notices queued for followers: 2" in sent[-2].text or any(
+        "Notices queued for followers: 2" in s.text for s in sent
     )
     card = last_message(sent)
     assert "Meeting #" in card.text and "scheduled" in card.text
@@ -133,9 +133,10 @@ async def test_create_meeting_validates_every_step_and_notifies_followers(
     assert sorted(n.chat_id for n in queued) == [followers["ru"], followers["kk"]]
     by_chat = {n.chat_id: n for n in queued}
     assert "15 июня 2026\u202fг., 15:00" in by_chat[followers["ru"]].text
-    assert "Алмалинский" in by_chat[followers["ru"]].text
+    assert "жителями Алмалинского района" in by_chat[followers["ru"]].text
     assert "&lt;КазАТК&gt; &amp; Co" in by_chat[followers["ru"]].text
     assert "15 маусым, 15:00" in by_chat[followers["kk"]].text
+    assert "Әкімнің Алмалы ауданының тұрғындарымен кездесуі" in by_chat[followers["kk"]].text
     assert all(n.kind == "meeting_new" for n in queued)
     assert all(n.dedup_key and f"meeting:{meeting_id}:new:" in n.dedup_key for n in queued)
 
@@ -206,11 +207,11 @@ async def test_edit_move_and_cancel_notify_followers(
 
     # stream link: a bad link is refused, then skip clears it
     sent = await admin.click(card, "Edit")
-    sent = await admin.click(last_message(sent), "Live stream link")
+    sent = await admin.click(last_message(sent), "Livestream link")
     sent = await admin.send("youtube")
     assert "not a web link" in last_message(sent).text
     sent = await admin.click(last_message(sent), "Skip")
-    assert "Live stream: —" in last_message(sent).text
+    assert "Livestream: —" in last_message(sent).text
 
     # district
     sent = await admin.click(last_message(sent), "Edit")
@@ -226,7 +227,7 @@ async def test_edit_move_and_cancel_notify_followers(
     sent = await admin.click(card, "Cancel the meeting")
     assert "Residents following the district will be told" in last_message(sent).text
     sent = await admin.click(last_message(sent), "Yes, cancel it")
-    assert "2 followers will be told" in alerts(sent)[0]
+    assert "followers to be told: 2" in alerts(sent)[0]
     assert "cancelled" in last_message(sent).text
     assert (await only_meeting(session)).status == MeetingStatus.CANCELLED
     cancelled = [n for n in await notices(session) if n.kind == "meeting_cancelled"]
@@ -254,7 +255,7 @@ async def test_record_outcome_figures(admin: BotClient, session: AsyncSession) -
     sent = await admin.send("11")
     card = last_message(sent)
     assert "held" in card.text
-    assert "Participants: 500" in card.text and "Questions in work: 11" in card.text
+    assert "Participants: 500" in card.text and "Questions in progress: 11" in card.text
     session.expire_all()
     saved = await session.get(Meeting, meeting_id)
     assert saved is not None
@@ -285,7 +286,7 @@ async def test_list_is_paginated_newest_first(admin: BotClient, session: AsyncSe
     sent = await admin.click(last_message(sent), "Meetings")
     sent = await admin.click(last_message(sent), "Almaly")
     page = last_message(sent)
-    assert "10 in all" in page.text
+    assert "in all: 10" in page.text
     assert page.buttons[0].endswith("10.07.2026 15:00")
     assert "1/2" in page.buttons
     sent = await admin.click(page, "▶️")

@@ -119,10 +119,10 @@ def test_migrate_and_demo_subcommands(tmp_path: Path) -> None:
     assert "Database is up to date" in result.stdout
     first = _run({"DATABASE_URL": url}, "demo")
     assert first.returncode == 0, first.stderr
-    assert "10 problem issues and 12 measures added" in first.stdout
+    assert "added problems: 10, measures: 12" in first.stdout
     second = _run({"DATABASE_URL": url}, "demo")
     assert "already present" in second.stdout
-    assert "0 problem issues and 0 measures added, 0 updated, 12 unchanged" in second.stdout
+    assert "added problems: 0, measures: 0; updated: 0; unchanged: 12" in second.stdout
 
 
 def test_web_settings(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -202,7 +202,7 @@ async def test_mark_done_with_comment_photo_history_and_followers(
     sent = await official.send("ok")
     assert "too short" in last_message(sent).text
     sent = await official.send("x" * 2001)
-    assert "too long: 2001 characters, the limit is 2000" in last_message(sent).text
+    assert "too long: characters 2001, the limit is 2000" in last_message(sent).text
     sent = await official.send_content("sticker")
     assert "text message" in last_message(sent).text
     sent = await official.send("Сквер отремонтирован: <новые> скамейки & освещение")

@@ -100,7 +100,7 @@ async def test_inbox_take_answer_and_the_resident_is_notified(
     sent = await official.send("/inbox")
     inbox = last_message(sent)
     assert "Residents' questions: Almaty City Department of Energy and Water Supply" in inbox.text
-    assert "🆕 new: 2 · 🛠 in work: 0 · ✅ answered: 0" in inbox.text
+    assert "🆕 new: 2 · 🛠 in progress: 0 · ✅ answered: 0" in inbox.text
     assert "AL-0001" in inbox.text and "AL-0002" in inbox.text and "AL-0003" not in inbox.text
 
     sent = await official.click(inbox, "AL-0002")
@@ -112,13 +112,13 @@ async def test_inbox_take_answer_and_the_resident_is_notified(
     assert "From: Айгерим <S>" in view.text  # shown because the resident chose to, escaped
     assert "Category:" in view.text and "In the inbox: new" in view.text
 
-    sent = await official.click(view, "Take into work")
-    assert "Taken into work." in alerts(sent)
+    sent = await official.click(view, "Take on")
+    assert "Taken on." in alerts(sent)
     question = await load(session, named)
     assert question.department_queue == DepartmentQueue.IN_WORK
     assert question.status == QuestionStatus.IN_WORK
     view = last_message(sent)
-    assert "🛠 Take into work" not in view.buttons
+    assert "🛠 Take on" not in view.buttons
 
     sent = await official.press(f"dq:{named}:t")  # a second tap of a stale "take" button
     assert "no longer new" in alerts(sent)[0]
@@ -150,7 +150,7 @@ async def test_inbox_take_answer_and_the_resident_is_notified(
     assert "AL-0001" in news.text and "Горячая вода будет подана" in news.text
 
     sent = await official.send("/inbox")
-    assert "🆕 new: 1 · 🛠 in work: 0 · ✅ answered: 1" in last_message(sent).text
+    assert "🆕 new: 1 · 🛠 in progress: 0 · ✅ answered: 1" in last_message(sent).text
     sent = await official.click(last_message(sent), "✅ 1")
     assert "AL-0001" in last_message(sent).text
 
@@ -238,7 +238,7 @@ async def test_group_participants_see_the_inbox_only_members_act(
     assert "AL-0020" in inbox.text
     sent = await bystander.click(inbox, "AL-0020")
     view = last_message(sent)
-    sent = await bystander.click(view, "Take into work")
+    sent = await bystander.click(view, "Take on")
     assert "only members of a responsible department" in alerts(sent)[0]
     assert (await load(session, question_id)).department_queue == DepartmentQueue.NEW
 

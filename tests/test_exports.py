@@ -39,7 +39,7 @@ QUESTION_HEADERS = {
     "kk": ["Нөмірі", "Келіп түсті", "Аудан", "Кездесу", "Санат", "Сұрақ"],
 }
 MEASURE_HEADERS = {
-    "en": ["Meeting", "District", "Problem No.", "Problem issue", "Measure No.", "Measure"],
+    "en": ["Meeting", "District", "Problem No.", "Problem", "Measure No.", "Measure"],
     "ru": ["Встреча", "Район", "№ проблемы", "Проблемный вопрос", "№ мероприятия", "Мероприятие"],
     "kk": ["Кездесу", "Аудан", "Мәселе №", "Проблемалық мәселе", "Іс-шара №", "Іс-шара"],
 }
@@ -196,7 +196,7 @@ async def test_csv_files_open_in_excel_and_parse_back(
     assert row["Срок (дата)"] == (
         first_measure.due_date.isoformat() if first_measure.due_date else ""
     )
-    assert row["Ответственные"]
+    assert row["Ответственные исполнители"]
 
 
 async def test_export_from_a_statistics_message_and_nothing_to_export(

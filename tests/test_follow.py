@@ -37,8 +37,8 @@ async def test_follow_and_unfollow_a_measure_from_its_card_in_each_language(
     make_client: Callable[..., BotClient], session: AsyncSession, demo: int
 ) -> None:
     buttons = {
-        "ru": ("🔔 Следить", "🔕 Отписаться"),
-        "kk": ("🔔 Бақылау", "🔕 Бақылауды тоқтату"),
+        "ru": ("🔔 Подписаться", "🔕 Отписаться"),
+        "kk": ("🔔 Жазылу", "🔕 Жазылымнан бас тарту"),
         "en": ("🔔 Follow", "🔕 Unfollow"),
     }
     for locale, (follow, unfollow) in buttons.items():
@@ -128,7 +128,7 @@ async def test_following_menu_button_in_each_language(
 ) -> None:
     empty_texts = {
         "ru": "Вы пока ни на что не подписаны",
-        "kk": "Сіз әзірге ештеңені бақыламайсыз",
+        "kk": "Сіз әзірге ештеңеге жазылмағансыз",
         "en": "You do not follow anything yet",
     }
     for locale, empty in empty_texts.items():

@@ -317,7 +317,7 @@ async def test_plan_import_tells_district_and_measure_followers(
     assert [r.user_id for r in published] == [neighbour]  # not the unreachable one
     assert blocked not in {r.user_id for r in published}
     text = shown(published[0])
-    assert "Алмалы ауданы: 2022 ж. 23 маусым, 15:00" in text
+    assert "Әкімнің Алмалы ауданының тұрғындарымен кездесуі: 2022 ж. 23 маусым, 15:00" in text
     assert "10" in text and "12" in text  # problem issues, measures
 
     # residents follow measures of the plan (found by their text)
@@ -347,7 +347,7 @@ async def test_plan_import_tells_district_and_measure_followers(
     rows[2] = replace(rows[2], executors="УКС")
     sent = await send_file(admin, "plan-fixed.csv", rows_to_csv(rows))
     sent = await admin.click(last_message(sent), "Import")
-    assert "2 measures updated" in last_message(sent).text
+    assert "updated measures — 2" in last_message(sent).text
     changes = await queued(session, "plan-change:")
     by_user = {r.user_id: r for r in changes}
     assert set(by_user) == {one, both}  # one message each, none to the unreachable one
@@ -414,14 +414,14 @@ async def test_meeting_changes_reach_the_district_followers(
         await onboard(admin, "en")
         card = await _card(admin)
         sent = await admin.click(card, "Edit")
-        sent = await admin.click(last_message(sent), "Live stream link")
+        sent = await admin.click(last_message(sent), "Livestream link")
         card = last_message(await admin.send("https://youtube.com/new"))
         sent = await admin.click(card, "Edit")
         sent = await admin.click(last_message(sent), "Question deadline")
         card = last_message(await admin.send("13.06.2026 18:00"))
         # the same link saved again changes nothing and tells nobody
         sent = await admin.click(card, "Edit")
-        sent = await admin.click(last_message(sent), "Live stream link")
+        sent = await admin.click(last_message(sent), "Livestream link")
         card = last_message(await admin.send("https://youtube.com/new"))
         sent = await admin.click(card, "Edit")
         sent = await admin.click(last_message(sent), "Place")
@@ -463,9 +463,9 @@ async def test_the_outcome_reaches_the_district_followers_once(
         rows = await queued(session, "meeting-outcome:")
         assert {r.user_id for r in rows} == {people["kk"], people["en"]}
         en = visible_text(next(r for r in rows if r.user_id == people["en"]).text)
-        assert "The outcome of the akim's meeting with residents of Almaly District" in en
+        assert "The outcome of the akim's meeting with residents of Almaly district" in en
         assert "Participants: 500" in en and "Questions raised: 93" in en
-        assert "In work: 11" in en
+        assert "In progress: 11" in en
         # a correction later is not sent again
         sent = await admin.click(last_message(sent), "Outcome figures")
         await admin.send("510")

@@ -121,7 +121,7 @@ async def test_admin_registers_a_spoken_promise_and_residents_follow_it(
     sent = await admin.click(last_message(sent), "🗣 Add a promise")
     assert "A promise stated at the meeting" in last_message(sent).text
     sent = await admin.send("Мало")
-    assert "at least 10 characters" in last_message(sent).text
+    assert "characters: at least 10" in last_message(sent).text
     sent = await admin.send_content("sticker")
     assert "Please answer with text." in "\n".join(s.text for s in sent)
     sent = await admin.send("Ремонт кровли школы №16 до холодов")

@@ -247,7 +247,7 @@ async def test_reject_needs_a_reason_and_tells_the_author(
     sent = await admin.send_content("sticker")
     assert "as a text message" in last_message(sent).text
     sent = await admin.send("x" * 1001)
-    assert "too long (1001 characters; the limit is 1000)" in last_message(sent).text
+    assert "too long (characters: 1001; the limit is 1000)" in last_message(sent).text
     assert (await _reload(session, question.id)).status == QuestionStatus.SUBMITTED
 
     sent = await admin.send("Это реклама, а не вопрос к акиму <b>")
@@ -314,7 +314,7 @@ async def test_merge_by_typed_reference(
 
 @pytest.mark.parametrize(
     ("button", "status"),
-    [("Taken into work", QuestionStatus.IN_WORK), ("Answered", QuestionStatus.ANSWERED_AT_MEETING)],
+    [("Taken on", QuestionStatus.IN_WORK), ("Answered", QuestionStatus.ANSWERED_AT_MEETING)],
 )
 async def test_register_an_oral_question(
     admin: BotClient, session: AsyncSession, demo: int, button: str, status: QuestionStatus

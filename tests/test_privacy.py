@@ -66,7 +66,7 @@ async def test_mydata_shows_what_is_stored(
     card = last_message(sent)
     assert "Consent to the processing of personal data: not given" not in card.text
     assert "Questions sent: 1 (with your name shown: 1)" in card.text
-    assert "Follows: 1" in card.text
+    assert "Following: 1" in card.text
     assert f"Member of: {department.short('en')}" in card.text
     assert "/forget" in card.text
 

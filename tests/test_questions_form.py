@@ -58,7 +58,7 @@ EXPECT = {
         "publicity": "Показывать ваше имя",
         "preview": "проверьте перед отправкой",
         "receipt": "Ваш вопрос отправлен",
-        "official": "не является официальным обращением",
+        "official": "не является обращением",
         "cancelled": "Отменено. Ничего не сохранено.",
         "sticker": "Принимаются только текст и одно фото",
         "short": "Слишком коротко",
@@ -72,8 +72,8 @@ EXPECT = {
         "publicity": "атыңызды көрсету",
         "preview": "жібермес бұрын тексеріңіз",
         "receipt": "Сұрағыңыз жіберілді",
-        "official": "ресми өтініш болып табылмайды",
-        "cancelled": "Болдырылмады. Ештеңе сақталмады.",
+        "official": "бойынша өтініш болып табылмайды",
+        "cancelled": "Тоқтатылды. Ештеңе сақталған жоқ.",
         "sticker": "Тек мәтін мен бір фото қабылданады",
         "short": "тым қысқа",
         "long": "Тым ұзын",
@@ -86,7 +86,7 @@ EXPECT = {
         "publicity": "Show your name",
         "preview": "check it before sending",
         "receipt": "Your question has been sent",
-        "official": "not an official appeal",
+        "official": "not a formal appeal",
         "cancelled": "Cancelled. Nothing was saved.",
         "sticker": "Only text and one photo are accepted",
         "short": "too short",
@@ -332,11 +332,11 @@ async def test_bad_input_at_the_text_step_keeps_the_form(
     sent = await client.send("   ")
     assert "The message is empty" in last_message(sent).text
     sent = await client.send("Fix the road")
-    assert "too short" in last_message(sent).text and "12 characters" in last_message(sent).text
+    assert "too short" in last_message(sent).text and "characters 12" in last_message(sent).text
     sent = await client.send("a" * 14)
     assert "too short" in last_message(sent).text
     sent = await client.send("x" * 2001)
-    assert "too long" in last_message(sent).text and "2001 characters" in last_message(sent).text
+    assert "too long" in last_message(sent).text and "characters 2001" in last_message(sent).text
     sent = await client.send("/forget")
     assert "Commands wait until the question is finished" in last_message(sent).text
     sent = await client.send("/nosuchcommand")
@@ -374,7 +374,7 @@ async def test_bad_input_at_the_button_steps(
     sent = await client.send_content("voice")
     assert "send the address as text or share a location" in last_message(sent).text
     sent = await client.send("z" * 301)
-    assert "from 3 to 300 characters" in last_message(sent).text
+    assert "Address length in characters: 3–300" in last_message(sent).text
     sent = await client.send_content("location")
     assert "Location received" in texts(sent)
     assert "Show your name" in last_message(sent).text
@@ -568,12 +568,12 @@ async def test_limit_per_meeting(
         )
         await other_session.commit()
     sent = await client.click(preview, SEND)
-    assert "You have already sent 2 questions for this meeting" in last_message(sent).text
+    assert "one person can for this meeting (questions: 2)" in last_message(sent).text
     assert len(await all_questions(session)) == 2
 
     # at the start of the form as well
     sent = await client.send(ASK["en"])
-    assert "You have already sent 2 questions" in last_message(sent).text
+    assert "one person can for this meeting (questions: 2)" in last_message(sent).text
     assert "Choose the category" not in last_message(sent).text
 
     # a rejected question does not count; another meeting has its own limit

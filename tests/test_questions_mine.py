@@ -30,8 +30,8 @@ async def test_next_meeting_card_in_each_language(
     meeting = await session.get(Meeting, meeting_id)
     assert meeting is not None
     words = {
-        "ru": ("Ближайшая встреча", "Вопросы принимаются до"),
-        "kk": ("келесі кездесу", "дейін қабылданады"),
+        "ru": ("Ближайшая встреча", "Срок приёма вопросов"),
+        "kk": ("келесі кездесу", "Сұрақ қабылдаудың соңғы мерзімі"),
         "en": ("Next meeting with residents", "Questions are accepted until"),
     }
     for n, locale in enumerate(("ru", "kk", "en")):
@@ -78,7 +78,7 @@ async def test_no_meeting_offers_to_follow_the_district(
     await onboard(client, "en")
     sent = await client.send(NEXT["en"])
     card = last_message(sent)
-    assert "No meeting of the akim with residents of Almaly District is scheduled yet" in card.text
+    assert "No meeting of the akim with residents of Almaly district is scheduled yet" in card.text
     assert "Follow the district" in card.text
     sent = await client.click(card, "Follow the district")
     assert "You follow Almaly" in alerts(sent)[0]

@@ -212,7 +212,7 @@ async def test_ranking_counters_and_milestones(
     # the author is told once at 10 (in the author's language), even after a withdraw and redo
     notes = list((await session.execute(select(Notification))).scalars())
     assert [n.dedup_key for n in notes] == [f"support-milestone:{high.id}:10"]
-    assert "supported by 10 residents" in notes[0].text
+    assert "Residents who support it: 10" in notes[0].text
     assert "&lt;b&gt;trees&lt;/b&gt; &amp; benches" in notes[0].text
     for resident in residents[:3]:
         assert await unsupport(session, high, resident) is SupportResult.REMOVED

@@ -291,12 +291,12 @@ async def test_measures_with_overdue_and_department_timeliness(
     assert department.short("ru") == "Управление энергетики и водоснабжения"
     line = next(x for x in text.splitlines() if x.startswith(f"• {department.short('ru')}:"))
     assert (
-        "мероприятий 3: закрыто в срок 1, с опозданием 1, просрочено сейчас 1; "
+        "мероприятий: 3; закрыто в срок: 1; с опозданием: 1; просрочено сейчас: 1; "
         "медиана опоздания, дней: 15"
     ) in line
-    assert "вопросов 3: отвечено 2, медиана времени ответа 3 дн." in line
+    assert "вопросов: 3; отвечено: 2; медиана времени ответа, дней: 3" in line
     other_line = next(x for x in text.splitlines() if x.startswith(f"• {other.short('ru')}:"))
-    assert "мероприятий 2: закрыто в срок 0, с опозданием 0, просрочено сейчас 1" in other_line
+    assert "мероприятий: 2; закрыто в срок: 0; с опозданием: 0; просрочено сейчас: 1" in other_line
     assert "УЭиВ" not in text
 
 
@@ -357,7 +357,7 @@ def test_a_long_report_keeps_within_one_message(i18n: CatalogI18n) -> None:
     assert len(text) <= 4096
     assert text.startswith("📊 header")
     assert "• D0: " in text
-    assert text.endswith("more departments: see the export.")
+    assert text.endswith("; see the export.")
     short = fit_message(head, departments[:3])
     assert short == "\n".join(head + departments[:3])
 

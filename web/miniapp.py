@@ -209,4 +209,4 @@ async def set_district(
     await session.commit()
     i18n = request.app[I18N]
     text = i18n.gettext("District changed: {district}.", locale=locale)
-    return _answer(200, text.format(district=district.short(locale)), district=district.slug)
+    return _answer(200, text.format(district=district.name(locale)), district=district.slug)

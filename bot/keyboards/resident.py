@@ -445,7 +445,7 @@ def _card_text(card: MeasureCard, locale: str, today: dt.date, measure_limit: in
     status = card.status(today)
     lines = [
         _("<i>{district} · meeting of {date}</i>").format(
-            district=html.quote(card.district.short(locale)),
+            district=html.quote(card.district.name(locale)),
             date=fmt_date(to_local(card.meeting.starts_at).date(), locale),
         ),
         problem_line(problem.number, problem.title, measure.source, 250),

@@ -186,7 +186,7 @@ async def announce_send(
     await show(
         query,
         _(
-            "📨 The announcement is being sent to {count} recipients. When every message has "
+            "📨 The announcement is being sent. Recipients: {count}. When every message has "
             "been tried, you will get a delivery report."
         ).format(count=await _count(session, district_id)),
         None,

@@ -257,7 +257,7 @@ async def begin_import(
             "JSON, up to 5 MB). /cancel to stop."
         ).format(
             when=fmt_datetime(meeting.starts_at, current_locale()),
-            district=html.quote(meeting.district.short(current_locale())),
+            district=html.quote(meeting.district.name(current_locale())),
         ),
     )
 
@@ -428,7 +428,7 @@ def render_import_preview(meeting: Meeting, plan: ParsedPlan, dry: ApplyResult, 
     head = [
         _("📥 <b>Action plan preview</b>: meeting of {when}, {district}").format(
             when=fmt_datetime(meeting.starts_at, locale),
-            district=html.quote(meeting.district.short(locale)),
+            district=html.quote(meeting.district.name(locale)),
         ),
         _("Problem issues: {problems}; measures: {measures}.").format(
             problems=len(plan.problems), measures=len(plan.measures)

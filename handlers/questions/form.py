@@ -54,9 +54,8 @@ class AskForm(StatesGroup):
 
 def disclaimer() -> str:
     return _(
-        "ℹ️ A question sent here is not an official appeal under the Law of the Republic of "
-        "Kazakhstan on the procedure for considering appeals. For a formal appeal use eOtinish: "
-        "{url}"
+        "ℹ️ A question sent here is not a formal appeal under the Administrative Procedural and "
+        "Process Code of the Republic of Kazakhstan. For a formal appeal use eOtinish: {url}"
     ).format(url=EOTINISH_URL)
 
 

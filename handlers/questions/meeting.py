@@ -11,7 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.calendar import CalendarEvent, event_ics
-from bot.formatting import fmt_datetime
+from bot.formatting import district_args, fmt_datetime
 from bot.i18n import current_locale
 from bot.keyboards.questions import NextAction, QCalendarCb, QNextCb, next_meeting_keyboard
 from bot.menu import MenuButton, MenuItem
@@ -23,6 +23,7 @@ from models.base import utcnow
 from models.entities import District, Meeting, MeetingStatus, User
 from models.follows import follow, is_following
 from models.questions import count_public, intake_deadline, next_meeting
+from models.reference import district_placeholders
 from models.settings import Settings
 
 
@@ -54,7 +55,7 @@ async def meeting_card(
         text = _(
             "📅 No meeting of the akim with residents of {district} is scheduled yet. "
             "You can still send a question: it will be kept for the next meeting."
-        ).format(district=html.quote(district.name(locale)))
+        ).format(**district_args(district, locale))
         if not following:
             text += "\n\n" + _("Follow the district and the bot will tell you when one is set.")
         else:
@@ -65,7 +66,7 @@ async def meeting_card(
         return text, markup
     lines = [
         _("📅 <b>Next meeting with residents of {district}</b>").format(
-            district=html.quote(district.name(locale))
+            **district_args(district, locale)
         ),
         _("When: {date}").format(date=fmt_datetime(meeting.starts_at, locale)),
     ]
@@ -166,7 +167,7 @@ async def follow_district(
     locale = current_locale()
     callback_answer.text = _(
         "You follow {district}: the bot will tell you when a meeting is scheduled."
-    ).format(district=district.short(locale))
+    ).format(**district_placeholders(district.code, locale, district.name(locale), escape=False))
     if isinstance(query.message, Message):
         text, markup = await _next_meeting_card(session, user, district, locale)
         await query.message.edit_text(text, reply_markup=markup)

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import OpenMeasureCb
-from bot.formatting import fmt_date, fmt_datetime
+from bot.formatting import district_args, fmt_date, fmt_datetime
 from bot.i18n import current_locale
 from bot.keyboards.builder import Keyboard
 from bot.keyboards.resident import MeetingCb
@@ -324,7 +324,7 @@ def render_plan_imported(
     lines = [
         _("📋 <b>An action plan is published</b>"),
         _("Meeting of the akim with residents of {district}: {date}").format(
-            district=html.quote(district.name(locale)),
+            **district_args(district, locale),
             date=fmt_datetime(meeting.starts_at, locale),
         ),
         _("{n} problem issue", "{n} problem issues", problems).format(n=problems)
@@ -372,7 +372,7 @@ def render_outcome(meeting: Meeting, district: District) -> Outgoing:
     locale = current_locale()
     lines = [
         _("🗳 <b>The outcome of the akim's meeting with residents of {district}</b>").format(
-            district=html.quote(district.name(locale))
+            **district_args(district, locale)
         ),
         _("Date: {date}").format(date=fmt_datetime(meeting.starts_at, locale)),
         "",
@@ -422,7 +422,7 @@ def render_meeting_edit(
     locale = current_locale()
     lines = [
         _("✏️ <b>The meeting of the akim with the residents of {district} has changed</b>").format(
-            district=html.quote(district.name(locale))
+            **district_args(district, locale)
         ),
         _("When: {when}").format(when=fmt_datetime(meeting.starts_at, locale)),
         _(FIELD_LINES[name]).format(

@@ -11,7 +11,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.formatting import fmt_datetime
+from bot.formatting import district_args, fmt_datetime
 from bot.i18n import current_locale
 from bot.menu import MenuItem, label
 from models.entities import District, Meeting
@@ -48,7 +48,7 @@ def render_meeting_notice(
     """A meeting created, moved or cancelled, in the current language."""
     locale = current_locale()
     values = {
-        "district": html.quote(district.name(locale)),
+        **district_args(district, locale),
         "when": fmt_datetime(meeting.starts_at, locale),
         "place": html.quote(truncate(meeting.place, 500)) if meeting.place else _(PLACE_UNKNOWN),
     }
@@ -99,7 +99,6 @@ def render_meeting_reminder(
     """A reminder of a meeting (``d3``, ``d1``) or of its intake closing (``intake``), in the
     current language."""
     locale = current_locale()
-    district_name = html.quote(district.name(locale))
     if kind == "intake":
         assert meeting.intake_closes_at is not None
         lines = [
@@ -108,7 +107,7 @@ def render_meeting_reminder(
                 "Questions for the akim's meeting with residents of {district} are accepted "
                 "until {deadline}."
             ).format(
-                district=district_name,
+                **district_args(district, locale),
                 deadline=fmt_datetime(meeting.intake_closes_at, locale),
             ),
             _("Press «{menu}» in the main menu to send yours.").format(menu=label(MenuItem.ASK)),
@@ -126,7 +125,7 @@ def render_meeting_reminder(
                 "📅 <b>In {days} days: the akim's meeting with residents</b>",
                 days,
             ).format(days=days)
-        lines = [title, district_name]
+        lines = [title, html.quote(district.name(locale))]
         lines.append(_("🕒 {when}").format(when=fmt_datetime(meeting.starts_at, locale)))
         if meeting.place:
             lines.append(_("📍 {place}").format(place=html.quote(meeting.place)))
