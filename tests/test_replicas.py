@@ -287,7 +287,7 @@ async def test_two_replicas_share_dialogues_and_send_each_notification_once(
         await _post(http, a, _press(next(ids), resident, district, 1))
         # two screens (the district confirmed, then the main menu): wait for the last one, or
         # on a loaded machine the menu arrives after the next step has started looking
-        await _screen(api, resident, since, "помогает следить")
+        await _screen(api, resident, since, "показывает, что обещано")
         # the question form: started on B, continued on A, then on B (state in Redis)
         since = len(_screens(api, resident))
         await _post(http, b, _message(next(ids), resident, "/ask"))

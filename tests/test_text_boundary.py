@@ -126,7 +126,7 @@ async def test_meeting_place_and_akim_need_three_visible_characters(
     assert "Characters needed at least: 3" in last_message(sent).text
     sent = await admin.send("Досаев Е. А.")
     sent = await admin.click(last_message(sent), "Skip")
-    assert "live stream" in last_message(sent).text
+    assert "livestream" in last_message(sent).text
     sent = await admin.click(last_message(sent), "Skip")
     sent = await admin.click(last_message(sent), "Skip")
     preview = last_message(sent)
