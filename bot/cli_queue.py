@@ -14,8 +14,9 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 
 from models.db import create_engine, create_session_pool
+from models.queue_state import oldest_pending, queue_counts
 from models.settings import Settings
-from scheduler.delivery import due_now, oldest_pending, queue_counts, recent_failures
+from scheduler.delivery import due_now, recent_failures
 
 
 def register(subparsers: Any) -> None:

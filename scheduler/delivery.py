@@ -669,30 +669,6 @@ async def _shielded(coro: Coroutine[Any, Any, T]) -> T:
         raise
 
 
-async def queue_counts(session: AsyncSession) -> dict[str, int]:
-    """Rows per status (every status present, zero when none)."""
-    rows = await session.execute(
-        select(Notification.status, func.count()).group_by(Notification.status)
-    )
-    counts = {status.value: 0 for status in NotificationStatus}
-    for status, count in rows.all():
-        counts[str(status)] = int(count)
-    return counts
-
-
-async def oldest_pending(session: AsyncSession) -> dt.datetime | None:
-    """When the oldest row still waiting to be sent was queued."""
-    result = await session.execute(
-        select(func.min(Notification.created_at)).where(
-            Notification.status.in_((NotificationStatus.PENDING, NotificationStatus.SENDING))
-        )
-    )
-    value = result.scalar()
-    if value is not None and value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value
-
-
 async def due_now(session: AsyncSession, now: dt.datetime) -> int:
     """Pending rows whose time has come (the rest wait for quiet hours, a retry or a date)."""
     result = await session.execute(

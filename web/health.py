@@ -18,8 +18,8 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import text
 
+from models.queue_state import oldest_due_age
 from web.context import REDIS, SESSION_POOL, SETTINGS
-from web.metrics import oldest_due_age
 
 logger = logging.getLogger(__name__)
 

@@ -22,10 +22,8 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.entities import Notification, NotificationStatus
+from models.queue_state import oldest_due_age, queue_counts
 from web.context import SESSION_POOL
 
 logger = logging.getLogger(__name__)
@@ -108,41 +106,11 @@ class Metrics:
 METRICS = web.AppKey("metrics", Metrics)
 
 
-async def queue_depth(session: AsyncSession) -> dict[str, int]:
-    """Rows per status (every status present, zero when none)."""
-    rows = await session.execute(
-        select(Notification.status, func.count()).group_by(Notification.status)
-    )
-    counts = {status.value: 0 for status in NotificationStatus}
-    for status, count in rows.all():
-        counts[str(status)] = int(count)
-    return counts
-
-
-async def oldest_due_age(session: AsyncSession, now: dt.datetime) -> float | None:
-    """Seconds since the oldest pending notification became due; None when none is due.
-
-    Held ones (quiet hours, a retry's backoff) have ``not_before`` in the future: not due."""
-    oldest = (
-        await session.execute(
-            select(func.min(Notification.not_before)).where(
-                Notification.status == NotificationStatus.PENDING,
-                Notification.not_before <= now,
-            )
-        )
-    ).scalar_one_or_none()
-    if oldest is None:
-        return None
-    if oldest.tzinfo is None:  # SQLite's min() gives the stored text back, without the type
-        oldest = oldest.replace(tzinfo=dt.UTC)
-    return max(0.0, (now - oldest).total_seconds())
-
-
 async def metrics_view(request: web.Request) -> web.Response:
     metrics = request.app[METRICS]
     try:
         async with asyncio.timeout(SCRAPE_TIMEOUT_SECONDS), request.app[SESSION_POOL]() as session:
-            depth = await queue_depth(session)
+            depth = await queue_counts(session)
             age = await oldest_due_age(session, dt.datetime.now(dt.UTC))
         for status, count in depth.items():
             metrics.queue_depth.labels(status=status).set(count)
