@@ -255,7 +255,8 @@ class RecordingSession(BaseSession):
                 json.dumps({"ok": False, "error_code": 400, "description": problem}),
             )
         result = self._result(bot, method)
-        self.requests.append(Sent(method, result))
+        if not isinstance(method, GetMe):  # who the bot is: asked once (Bot.me), not a message
+            self.requests.append(Sent(method, result))
         return result
 
     def _result(self, bot: Bot, method: TelegramMethod[Any]) -> Any:
@@ -324,7 +325,6 @@ def make_bot(session: RecordingSession | None = None, *, prepare: bool = True) -
         session=session or RecordingSession(),
         default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
     )
-    bot._me = User(id=BOT_ID, is_bot=True, first_name="Kezdesu", username=BOT_USERNAME)
     return prepare_bot(bot) if prepare else bot
 
 
