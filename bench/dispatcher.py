@@ -305,9 +305,6 @@ class Comparison:
     # The ratio of each turn (an echo block, then the same number of updates through the bot):
     # their median shrugs off a noisy neighbour's burst that lands on one side of one turn.
     turns_concurrent: list[float] = field(default_factory=list)
-    # The same dispatcher with the profile cache off (PROFILE_CACHE_SECONDS=0), ``width`` in
-    # flight, in the same turns: what the one mechanism kept beyond the standard path buys.
-    uncached_concurrent: Run = field(default_factory=Run)
     turns_sequential: list[float] = field(default_factory=list)
 
     @property
@@ -325,9 +322,6 @@ class Comparison:
             f"full dispatcher {self.full_concurrent.rate:,.0f} updates/s, echo bot "
             f"{self.echo_concurrent.rate:,.0f} updates/s → ratio {self.ratio:.3f}"
             f"{_turns(self.turns_concurrent)}",
-            f"  the profile cache (models/profiles.py): throughput with it / without it "
-            f"{_ratio(self.full_concurrent, self.uncached_concurrent):.3f} "
-            f"({self.uncached_concurrent.rate:,.0f} updates/s without it)",
             f"  one update at a time: full dispatcher {self.full.rate:,.0f} updates/s, echo bot "
             f"{self.echo.rate:,.0f} updates/s → ratio {self.sequential_ratio:.3f}"
             f"{_turns(self.turns_sequential)}; latency:",
@@ -392,18 +386,7 @@ async def compare(
     # warm-up: caches, prepared statements, the connection pool
     await concurrently(full.actions(120), width)
     await concurrently(echo.actions(120), width)
-    uncached_dp = create_dispatcher(
-        settings,
-        create_session_pool(engine, profile_cache_seconds=0),
-        create_i18n("ru"),
-        run_background=False,
-    )
-    uncached_bot = make_bot(RecordingSession(checks=telegram_checks))
-    uncached = Workload(uncached_dp, uncached_bot, users, measure_ids)
-    uncached.forms = full.forms
-    await concurrently(uncached.actions(120), width)
     full_seq, echo_seq, full_con, echo_con = Run(), Run(), Run(), Run()
-    uncached_con = Run()
     turns_seq: list[float] = []
     turns_con: list[float] = []
     for _ in range(rounds):
@@ -421,10 +404,8 @@ async def compare(
             echo_con.add(echo_turn)
             full_con.add(full_turn)
             turns_con.append(_ratio(full_turn, echo_turn))
-            uncached_con.add(await concurrently(uncached.actions(size), width))
         _trim(full_bot)
         _trim(echo_bot)
-        _trim(uncached_bot)
     return Comparison(
         backend,
         full_seq,
@@ -434,7 +415,6 @@ async def compare(
         full_concurrent=full_con,
         echo_concurrent=echo_con,
         turns_concurrent=turns_con,
-        uncached_concurrent=uncached_con,
         turns_sequential=turns_seq,
     )
 

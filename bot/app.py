@@ -105,7 +105,7 @@ async def prepare_database(
     """Engine and session pool, with migrations applied and reference data present."""
     engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
     await migrate(engine)
-    pool = create_session_pool(engine, profile_cache_seconds=settings.profile_cache_seconds)
+    pool = create_session_pool(engine)
     async with pool() as session:
         await ensure_reference_data(session)
         await session.commit()

@@ -88,8 +88,8 @@ async def grant_command(settings: Settings, args: argparse.Namespace) -> int:
     async def work(session: AsyncSession) -> int:
         changed = await grant_admin(session, args.telegram_id)
         print(  # noqa: T201
-            f"{args.telegram_id} is now an admin (a running bot sees it within "
-            f"{settings.profile_cache_seconds:g} s, PROFILE_CACHE_SECONDS)."
+            f"{args.telegram_id} is now an admin (a running bot sees it at the person's next "
+            "update)."
             if changed
             else f"{args.telegram_id} was already an admin."
         )

@@ -24,7 +24,6 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 
 import models.search_index  # noqa: F401  (registers the index's flush hook on every session)
-from models.profiles import CACHE_KEY, ProfileCache
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -100,20 +99,10 @@ def _ended(session: Session, transaction: SessionTransaction) -> None:
         session.info.pop(WROTE, None)
 
 
-PROFILE_CACHE_SECONDS = 30.0
-
-
-def create_session_pool(
-    engine: AsyncEngine, *, profile_cache_seconds: float = PROFILE_CACHE_SECONDS
-) -> async_sessionmaker[AsyncSession]:
-    """Sessions of one database; they share this process's cache of profiles
-    (:mod:`models.profiles`; 0 seconds turns it off)."""
+def create_session_pool(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions of one database (one per update, opened by the update middleware)."""
     return async_sessionmaker(
-        engine,
-        expire_on_commit=False,
-        autoflush=False,
-        sync_session_class=BotSession,
-        info={CACHE_KEY: ProfileCache(profile_cache_seconds)},
+        engine, expire_on_commit=False, autoflush=False, sync_session_class=BotSession
     )
 
 

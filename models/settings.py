@@ -29,9 +29,6 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # "json": one JSON object per line on stderr, with the update's id (bot/logs.py).
     log_format: Literal["text", "json"] = "text"
-    # How long a profile read from the database serves later updates of the same person in this
-    # process (models/profiles.py); 0 reads it on every update.
-    profile_cache_seconds: float = Field(default=30.0, ge=0, le=3600)
 
     # Deadline reminders: days before the due date.
     reminder_days: Annotated[tuple[int, ...], NoDecode] = (30, 7, 1)

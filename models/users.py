@@ -7,7 +7,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.entities import DepartmentMember, District, User
-from models.profiles import load_profile
 
 
 async def get_user(session: AsyncSession, tg_id: int) -> User | None:
@@ -19,7 +18,7 @@ async def get_or_create_user(
     session: AsyncSession, tg_id: int, full_name: str, username: str | None
 ) -> User:
     """Load the profile, creating it on first contact; keeps name and username current."""
-    user = await load_profile(session, tg_id)
+    user = await get_user(session, tg_id)
     if user is None:
         user = User(tg_id=tg_id, full_name=full_name[:300], username=username)
         try:

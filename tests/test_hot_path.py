@@ -79,9 +79,8 @@ async def test_card_costs_one_statement_and_keeps_the_report_right(
             costs.append(len(_data_statements(statements)))
             card = last_message(sent)
             assert (REPORT in card.buttons) is may_report
-        # the profile (read once, then served by the profile cache); the card with its
-        # departments, counts, permission and plan page
-        assert costs == [2, 1], costs
+        # the profile; the card with its departments, counts, permission and plan page
+        assert costs == [2, 2], costs
     card = last_message(await resident.press(OpenMeasureCb(id=ids[12]).pack()))
     assert "20%" in card.text  # the latest update, loaded with the card
     session.expunge_all()
