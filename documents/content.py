@@ -199,14 +199,7 @@ def meeting_report(report: MeetingReport, translator: Translator, locale: str) -
     else:
         add(Paragraph(_("The action plan of this meeting has not been imported yet.")))
     if report.spoken:
-        add(
-            Paragraph(
-                _("Promises stated at the meeting, not in the published plan"),
-                bold=True,
-                centred=True,
-                heading=True,
-            )
-        )
+        add(_spoken_heading(_))
         add(_spoken_table(report, _, locale))
     return doc
 
@@ -355,14 +348,7 @@ def progress_report(report: MeetingReport, translator: Translator, locale: str) 
     else:
         add(Paragraph(_("The action plan of this meeting has not been imported yet.")))
     if report.spoken:
-        add(
-            Paragraph(
-                _("Promises stated at the meeting, not in the published plan"),
-                bold=True,
-                centred=True,
-                heading=True,
-            )
-        )
+        add(_spoken_heading(_))
         add(
             Table(
                 headers=[_("No."), *columns],
@@ -389,3 +375,12 @@ def progress_report(report: MeetingReport, translator: Translator, locale: str) 
             )
         )
     return doc
+
+
+def _spoken_heading(_: Words) -> Paragraph:
+    return Paragraph(
+        _("Promises stated at the meeting, not in the published plan"),
+        bold=True,
+        centred=True,
+        heading=True,
+    )

@@ -33,6 +33,7 @@ from models.entities import (
     ProblemIssue,
     User,
 )
+from models.meetings import meeting_with_district
 from models.permissions import may_update_measure_clause
 from models.spoken import measure_number
 from models.statuses import OVERDUE, effective_status
@@ -262,13 +263,7 @@ async def meeting_page(
     session: AsyncSession, meeting_id: int, page: int, per_page: int, today: dt.date
 ) -> MeetingPage | None:
     """The meeting's measures in plan order (problem number, position), one page of them."""
-    found = (
-        await session.execute(
-            select(Meeting, District)
-            .join(District, District.id == Meeting.district_id)
-            .where(Meeting.id == meeting_id)
-        )
-    ).first()
+    found = await meeting_with_district(session, meeting_id)
     if found is None:
         return None
     meeting, district = found

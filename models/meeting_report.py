@@ -43,6 +43,7 @@ from models.entities import (
     ProblemIssue,
     Question,
 )
+from models.meetings import meeting_with_district
 from models.stats import CLASSIFIED_STATUSES, percent
 from models.statuses import OVERDUE
 
@@ -248,13 +249,7 @@ async def build_meeting_report(
     session: AsyncSession, meeting_id: int, as_of: dt.date, tz: ZoneInfo = ALMATY
 ) -> MeetingReport | None:
     """Everything the meeting's report and its progress report show (None: no such meeting)."""
-    found = (
-        await session.execute(
-            select(Meeting, District)
-            .join(District, District.id == Meeting.district_id)
-            .where(Meeting.id == meeting_id)
-        )
-    ).first()
+    found = await meeting_with_district(session, meeting_id)
     if found is None:
         return None
     meeting, district = found

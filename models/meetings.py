@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from models.entities import Measure, Meeting, ProblemIssue
+from models.entities import District, Measure, Meeting, ProblemIssue
 
 MAX_OUTCOME_VALUE = 1_000_000
 
@@ -30,6 +30,20 @@ async def list_meetings(
         .limit(per_page)
     )
     return list(result.scalars()), total
+
+
+async def meeting_with_district(
+    session: AsyncSession, meeting_id: int
+) -> tuple[Meeting, District] | None:
+    """The meeting and its district, in one statement (None: no such meeting)."""
+    found = (
+        await session.execute(
+            select(Meeting, District)
+            .join(District, District.id == Meeting.district_id)
+            .where(Meeting.id == meeting_id)
+        )
+    ).first()
+    return None if found is None else (found[0], found[1])
 
 
 async def get_meeting(session: AsyncSession, meeting_id: int) -> Meeting | None:

@@ -20,13 +20,13 @@ from bot.keyboards.questions import (
 )
 from bot.replies import refuse
 from handlers.questions.form import stale_text
+from handlers.questions.support import support_refusal
 from models.clock import local_today
 from models.entities import Measure, Question, User
 from models.follows import follow
 from models.questions import (
     SUPPORT_MILESTONES,
     SupportResult,
-    can_support,
     question_target,
     support,
     supported_ids,
@@ -91,18 +91,9 @@ async def similar_button(
     if question is None:
         refuse(callback_answer, stale_text())
         return
-    refusal = can_support(question, user)
-    if refusal is SupportResult.OWN:
-        refuse(callback_answer, _("You cannot support your own question."))
-        return
+    refusal = support_refusal(question, user)
     if refusal is not None:
-        refuse(
-            callback_answer,
-            _(
-                "Only residents of the district can support questions that moderators accepted "
-                "for its meeting. Your district is set in ⚙️ Settings."
-            ),
-        )
+        refuse(callback_answer, refusal)
         return
     if question.id not in await supported_ids(session, user.id, [question.id]):
         result = await support(session, question, user)

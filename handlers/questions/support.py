@@ -33,6 +33,19 @@ from scheduler.notifications import questions as notifications
 SUPPORT_PER_PAGE = 5
 
 
+def support_refusal(question: Question, user: User) -> str | None:
+    """Why ``user`` may not support ``question`` (None: they may), in the current language."""
+    refusal = can_support(question, user)
+    if refusal is SupportResult.OWN:
+        return _("You cannot support your own question.")
+    if refusal is not None:
+        return _(
+            "Only residents of the district can support questions that moderators accepted "
+            "for its meeting. Your district is set in ⚙️ Settings."
+        )
+    return None
+
+
 def router() -> Router:
     r = Router(name=__name__)
     r.callback_query.register(list_supportable, QSupportCb.filter(F.action == SupportAction.LIST))
@@ -113,18 +126,9 @@ async def toggle_support(
     if question is None or meeting is None or question.meeting_id != meeting.id:
         refuse(callback_answer, stale_text())
         return
-    refusal = can_support(question, user)
-    if refusal is SupportResult.OWN:
-        refuse(callback_answer, _("You cannot support your own question."))
-        return
+    refusal = support_refusal(question, user)
     if refusal is not None:
-        refuse(
-            callback_answer,
-            _(
-                "Only residents of the district can support questions that moderators accepted "
-                "for its meeting. Your district is set in ⚙️ Settings."
-            ),
-        )
+        refuse(callback_answer, refusal)
         return
     already = question.id in await supported_ids(session, user.id, [question.id])
     result = await unsupport(session, question, user) if already else None
