@@ -288,6 +288,8 @@ class SearchTerm(Base):
     __table_args__ = (
         # a term's measures in ranking order (sort key), covering what a search reads
         Index("ix_search_terms_term", "term", "sort_key", "measure_id", "district_id"),
+        # a district's postings of a term: the "already promised?" check (models/similar.py)
+        Index("ix_search_terms_district", "district_id", "term", "measure_id", "sort_key"),
     )
 
     measure_id: Mapped[int] = mapped_column(

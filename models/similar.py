@@ -6,9 +6,10 @@ A question is a paragraph, not a query, so its words are weighed first: a word c
 the fewer texts have it (its inverse document frequency, among the district's indexed measures or
 among the meeting's accepted questions); words no measure has, or that half of them have, say
 nothing about which one is meant. The district's measures having one of the rarest words of
-the question (at most the search's six) are read from the search index and scored by the weight
-of the question's words among their indexed terms, over the weight of all of them; the best
-``CANDIDATES`` are then scored alike on their text and problem title. The meeting's accepted
+the question (at most the search's six) are scored in the database, on the search index alone
+(its district index, migration 0009), by the weight of those words they have over the weight of
+all of them; the best ``CANDIDATES`` are then scored alike in Python on their text and problem
+title. The meeting's accepted
 questions (the most supported ``QUESTION_POOL``) are scored alike.
 An item is close when it has at least half of the weight, or two words and ``MIN_SHARE`` of it.
 
@@ -25,7 +26,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, and_, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.commitments import MeasureRow, joined_to_district
@@ -112,12 +113,49 @@ async def _district_df(
     return {row.term: int(row.df) for row in rows}, int(rows[0].total) if rows else 0
 
 
+async def _candidates(
+    session: AsyncSession,
+    district_id: int,
+    chosen: Sequence[QueryWord],
+    weights: dict[str, float],
+) -> list[int]:
+    """The district's measures having one of the chosen words (the index alone), scored in the
+    database on the chosen words they have (a word counts once, whichever of its terms matched):
+    close ones first, by their share of the weight, then in ranking order. Weights are whole
+    thousandths, so that both databases add them exactly."""
+    points = [round(weights[word.word] * 1000) for word in chosen]
+    total = sum(points)
+    has_word = union_all(
+        *(
+            select(
+                SearchTerm.measure_id, SearchTerm.sort_key, literal(point, Integer).label("points")
+            )
+            .where(SearchTerm.district_id == district_id, SearchTerm.term.in_(word.terms))
+            .distinct()
+            for word, point in zip(chosen, points, strict=True)
+        )
+    ).subquery()
+    weight = func.sum(has_word.c.points)
+    rows = await session.scalars(
+        select(has_word.c.measure_id)
+        .group_by(has_word.c.measure_id)
+        .having(  # _close() in whole numbers: half of the weight, or two words and 3/10 of it
+            or_(2 * weight >= total, and_(func.count() >= 2, 10 * weight >= 3 * total))
+        )
+        .order_by(weight.desc(), func.min(has_word.c.sort_key), has_word.c.measure_id)
+        .limit(CANDIDATES)
+    )
+    return list(rows)
+
+
 async def similar_measures(
-    session: AsyncSession, text: str, district_id: int, today: dt.date, *, limit: int = LIMIT
+    session: AsyncSession,
+    words: Sequence[QueryWord],
+    district_id: int,
+    today: dt.date,
+    *,
+    limit: int = LIMIT,
 ) -> list[MeasureRow]:
-    words = query_words(text, limit=TEXT_WORDS)
-    if not words:
-        return []
     df, total = await _district_df(session, district_id, {t for w in words for t in w.terms})
     weights = _weights(words, df, total)
     if not weights:
@@ -125,30 +163,8 @@ async def similar_measures(
     rarest = sorted(weights, key=lambda w: (-weights[w], w))[:MAX_QUERY_WORDS]
     chosen = [w for w in words if w.word in rarest]
     weights = {w.word: weights[w.word] for w in chosen}
-    # the district's measures with one of the chosen words (the index alone), scored on all
-    # their indexed terms; the best are then scored on their text and problem title
-    postings = await session.execute(
-        select(SearchTerm.measure_id, SearchTerm.term, SearchTerm.sort_key).where(
-            SearchTerm.district_id == district_id,
-            SearchTerm.term.in_({t for w in chosen for t in w.terms}),
-        )
-    )
-    words_of: dict[str, list[str]] = {}
-    for word in chosen:
-        for term in word.terms:
-            words_of.setdefault(term, []).append(word.word)
-    matched: dict[int, set[str]] = {}
-    order: dict[int, int] = {}
-    for posting in postings:
-        matched.setdefault(posting.measure_id, set()).update(words_of[posting.term])
-        order[posting.measure_id] = posting.sort_key
-    weight = sum(weights.values())
-    candidates = sorted(
-        (-share, order[measure_id], measure_id)
-        for measure_id, found in matched.items()
-        if _close(share := sum(weights[w] for w in found) / weight, len(found))
-    )[:CANDIDATES]
-    rows = await measure_rows(session, [measure_id for *_key, measure_id in candidates], today)
+    candidates = await _candidates(session, district_id, chosen, weights)
+    rows = await measure_rows(session, candidates, today)
     scored = [
         (score, index, row)
         for index, row in enumerate(rows)
@@ -160,15 +176,12 @@ async def similar_measures(
 
 async def similar_questions(
     session: AsyncSession,
-    text: str,
+    words: Sequence[QueryWord],
     meeting_id: int,
     *,
     exclude_id: int | None = None,
     limit: int = LIMIT,
 ) -> list[SimilarQuestion]:
-    words = query_words(text, limit=TEXT_WORDS)
-    if not words:
-        return []
     pool = [
         q
         for q in await session.execute(
@@ -181,13 +194,15 @@ async def similar_questions(
     ]
     if not pool:
         return []
-    terms = [_terms_of(q.text) for q in pool]
-    df: Counter[str] = Counter(term for found in terms for term in found)
+    # each question's terms that the text has too (most have none): the rest says nothing
+    wanted = frozenset(term for word in words for term in word.terms)
+    shared = [wanted.intersection(_terms_of(q.text)) for q in pool]
+    df: Counter[str] = Counter(term for found in shared for term in found)
     weights = _weights(words, df, len(pool))
     scored = [
         SimilarQuestion(q.id, q.ref, q.text, q.supporters, meeting_id, score)
-        for q, found in zip(pool, terms, strict=True)
-        if (score := _score(words, weights, found))
+        for q, found in zip(pool, shared, strict=True)
+        if found and (score := _score(words, weights, found))
     ]
     scored.sort(key=lambda s: (-s.score, -s.supporters, s.id))
     return scored[:limit]
@@ -203,9 +218,12 @@ async def similar_items(
     exclude_question_id: int | None = None,
 ) -> Similar:
     """Up to ``LIMIT`` close measures of the district and accepted questions of the meeting."""
-    measures = await similar_measures(session, text, district_id, today)
+    words = query_words(text, limit=TEXT_WORDS)  # the question's words, stemmed once
+    if not words:
+        return Similar()
+    measures = await similar_measures(session, words, district_id, today)
     questions = (
-        await similar_questions(session, text, meeting_id, exclude_id=exclude_question_id)
+        await similar_questions(session, words, meeting_id, exclude_id=exclude_question_id)
         if meeting_id is not None
         else []
     )
