@@ -30,8 +30,8 @@ At most ``RESULTS`` (100) measures are counted and ranked: beyond, the search sa
 100», and the closest come first. That keeps a search's cost bounded by what it shows rather
 than by how common its words are («ремонт» matches thousands of measures over five years).
 
-Cost: a one-word search is one statement, which finds, counts (up to ``RESULTS + 1``) and reads
-the page's rows. With several words, one statement first counts each word's postings on the
+Cost: a one-word search is one statement, which finds, counts (up to ``RESULTS + 1``; in the
+resident's district, all of them, from the district's index) and reads the page's rows. With several words, one statement first counts each word's postings on the
 index, so that the rarest word drives: its postings are read in ranking order and each is
 probed for the others, until the page is full. Measures matching only some of the words are
 grouped and ranked in one more statement, and only when the page reaches past those matching
@@ -159,7 +159,12 @@ def _statement(words: int) -> Select[Any]:
     matching = select(SearchTerm.measure_id).where(anyword).distinct()
     counts = select(
         _counted(matching).label("total"),
-        _counted(matching.where(here)).label("in_district"),
+        # in the district: all of them, read from the district's index (capped, the planner
+        # may walk every posting in measure order to find a district's last measures)
+        select(func.count(SearchTerm.measure_id.distinct()))
+        .where(anyword, here)
+        .scalar_subquery()
+        .label("in_district"),
         _counted(
             select(SearchTerm.measure_id)
             .where(_has(SearchTerm.term, 0), *_probed(words, SearchTerm))
