@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from models import entities  # noqa: F401
 from models.base import Base
-from models.db import alembic_config, include_name
+from models.db import HEAD_REVISION, alembic_config, include_name
 
 
 def _diff(connection: Connection) -> list[object]:
@@ -28,6 +28,38 @@ async def test_migrated_schema_matches_the_models(db_url: str) -> None:
         diff = await connection.run_sync(_diff)
     await engine.dispose()
     assert diff == []
+
+
+def test_head_revision_is_alembics_head() -> None:
+    """``migrate()`` skips Alembic for a database at ``HEAD_REVISION``: it must be the head."""
+    assert ScriptDirectory.from_config(alembic_config()).get_heads() == [HEAD_REVISION]
+
+
+def test_a_start_on_a_migrated_database_does_not_import_alembic(sqlite_template: object) -> None:
+    """The bot's start-up on a database at head reads its revision and nothing else: Alembic
+    (and Mako's templates) stay out of the long-running process."""
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "migrated.sqlite3"
+        shutil.copy(str(sqlite_template), path)
+        script = (
+            "import asyncio, sys\n"
+            "from bot.app import prepare_database\n"
+            "from models.settings import Settings\n"
+            f"settings = Settings(bot_token='42:T', database_url='sqlite+aiosqlite:///{path}',"
+            " _env_file=None)\n"
+            "engine, _ = asyncio.run(prepare_database(settings))\n"
+            "print(sorted(m for m in ('alembic', 'mako') if m in sys.modules))\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+        )
+    assert done.stdout.strip() == "[]", done.stderr
 
 
 def _stairway(connection: Connection) -> None:
