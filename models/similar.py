@@ -25,8 +25,9 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Integer, and_, func, literal, or_, select, union_all
+from sqlalchemy import Integer, Select, and_, bindparam, func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.commitments import MeasureRow, joined_to_district
@@ -93,24 +94,67 @@ def _close(share: float, matched: int) -> bool:
     return share >= HALF or (matched >= 2 and share >= MIN_SHARE)
 
 
+@functools.cache
+def _df_statement() -> Select[Any]:
+    """How many of the district's measures have each of the ``terms``, and how many it has
+    (built once)."""
+    district = bindparam("district_id", type_=Integer)
+    measures = (
+        joined_to_district(select(func.count(Measure.id)))
+        .where(Meeting.district_id == district)
+        .scalar_subquery()
+    )
+    return (
+        select(SearchTerm.term, func.count().label("df"), measures.label("total"))
+        .where(
+            SearchTerm.district_id == district,
+            SearchTerm.term.in_(bindparam("terms", expanding=True)),
+        )
+        .group_by(SearchTerm.term)
+    )
+
+
 async def _district_df(
     session: AsyncSession, district_id: int, terms: set[str]
 ) -> tuple[dict[str, int], int]:
     """How many of the district's measures have each term, and how many it has: one statement
     (no term found: no count either, as nothing is close then)."""
-    measures = (
-        joined_to_district(select(func.count(Measure.id)))
-        .where(Meeting.district_id == district_id)
-        .scalar_subquery()
-    )
-    rows = (
-        await session.execute(
-            select(SearchTerm.term, func.count().label("df"), measures.label("total"))
-            .where(SearchTerm.district_id == district_id, SearchTerm.term.in_(terms))
-            .group_by(SearchTerm.term)
-        )
-    ).all()
+    found = await session.execute(_df_statement(), {"district_id": district_id, "terms": terms})
+    rows = found.all()
     return {row.term: int(row.df) for row in rows}, int(rows[0].total) if rows else 0
+
+
+@functools.cache
+def _candidates_statement(words: int) -> Select[Any]:
+    """The close measures of the district among those having one of ``words`` words (the terms
+    of word ``i`` bound as ``t<i>``, its weight as ``p<i>``), built once per number of words."""
+    district = bindparam("district_id", type_=Integer)
+    has_word = union_all(
+        *(
+            select(
+                SearchTerm.measure_id,
+                SearchTerm.sort_key,
+                bindparam(f"p{i}", type_=Integer).label("points"),
+            )
+            .where(
+                SearchTerm.district_id == district,
+                SearchTerm.term.in_(bindparam(f"t{i}", expanding=True)),
+            )
+            .distinct()
+            for i in range(words)
+        )
+    ).subquery()
+    weight = func.sum(has_word.c.points)
+    total = bindparam("total", type_=Integer)
+    return (
+        select(has_word.c.measure_id)
+        .group_by(has_word.c.measure_id)
+        .having(  # _close() in whole numbers: half of the weight, or two words and 3/10 of it
+            or_(2 * weight >= total, and_(func.count() >= 2, 10 * weight >= 3 * total))
+        )
+        .order_by(weight.desc(), func.min(has_word.c.sort_key), has_word.c.measure_id)
+        .limit(CANDIDATES)
+    )
 
 
 async def _candidates(
@@ -124,28 +168,10 @@ async def _candidates(
     close ones first, by their share of the weight, then in ranking order. Weights are whole
     thousandths, so that both databases add them exactly."""
     points = [round(weights[word.word] * 1000) for word in chosen]
-    total = sum(points)
-    has_word = union_all(
-        *(
-            select(
-                SearchTerm.measure_id, SearchTerm.sort_key, literal(point, Integer).label("points")
-            )
-            .where(SearchTerm.district_id == district_id, SearchTerm.term.in_(word.terms))
-            .distinct()
-            for word, point in zip(chosen, points, strict=True)
-        )
-    ).subquery()
-    weight = func.sum(has_word.c.points)
-    rows = await session.scalars(
-        select(has_word.c.measure_id)
-        .group_by(has_word.c.measure_id)
-        .having(  # _close() in whole numbers: half of the weight, or two words and 3/10 of it
-            or_(2 * weight >= total, and_(func.count() >= 2, 10 * weight >= 3 * total))
-        )
-        .order_by(weight.desc(), func.min(has_word.c.sort_key), has_word.c.measure_id)
-        .limit(CANDIDATES)
-    )
-    return list(rows)
+    params: dict[str, Any] = {"district_id": district_id, "total": sum(points)}
+    for i, (word, point) in enumerate(zip(chosen, points, strict=True)):
+        params |= {f"t{i}": list(word.terms), f"p{i}": point}
+    return list(await session.scalars(_candidates_statement(len(chosen)), params))
 
 
 async def similar_measures(
