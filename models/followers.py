@@ -151,8 +151,8 @@ async def overdue_by_follower(
 ) -> list[tuple[Recipient, list[int]]]:
     """Each reachable follower who keeps the monthly summary on, with the ids of their followed
     measures still overdue (most overdue first); followers with none are left out."""
-    rows = await session.execute(
-        select(Measure.id, User)
+    rows = await session.execute(  # columns, not profiles: a city's followers are many
+        select(Measure.id, User.id.label("user_id"), User.tg_id, User.locale)
         .join(Follow, Follow.measure_id == Measure.id)
         .join(User, User.id == Follow.user_id)
         .where(
@@ -167,8 +167,9 @@ async def overdue_by_follower(
     people: dict[int, Recipient] = {}
     measures: dict[int, list[int]] = defaultdict(list)
     for row in rows:
-        people.setdefault(row.User.id, Recipient.of(row.User))
-        measures[row.User.id].append(row.id)
+        if row.user_id not in people:
+            people[row.user_id] = Recipient(row.tg_id, row.locale, user_id=row.user_id)
+        measures[row.user_id].append(row.id)
     return [(people[user_id], measures[user_id]) for user_id in people]
 
 
