@@ -34,7 +34,6 @@ from pydantic import ValidationError
 from bot.observability import background_status, instrument_bot
 from bot.storage import redis_of
 from models.settings import ConfigError, Settings
-from web.app import create_web_app
 from web.health import BACKGROUND, HEALTH_PATH, BackgroundStatus
 from web.metrics import METRICS_PATH
 
@@ -160,6 +159,10 @@ def create_app(
     ``handle_in_background`` answers Telegram at once and processes the update in a task (what
     production wants: Telegram waits for no database); tests turn it off to await the handlers.
     """
+    # The pages, the API and their templates are loaded by a process that serves them only
+    # (not with WEB_PORT=0 in polling mode, nor by the command line): about 4 MiB.
+    from web.app import create_web_app
+
     app = create_web_app(
         settings,
         dp["session_pool"],

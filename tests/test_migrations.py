@@ -35,33 +35,6 @@ def test_head_revision_is_alembics_head() -> None:
     assert ScriptDirectory.from_config(alembic_config()).get_heads() == [HEAD_REVISION]
 
 
-def test_a_start_on_a_migrated_database_does_not_import_alembic(sqlite_template: object) -> None:
-    """The bot's start-up on a database at head reads its revision and nothing else: Alembic
-    (and Mako's templates) stay out of the long-running process."""
-    import shutil
-    import subprocess
-    import sys
-    import tempfile
-    from pathlib import Path
-
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "migrated.sqlite3"
-        shutil.copy(str(sqlite_template), path)
-        script = (
-            "import asyncio, sys\n"
-            "from bot.app import prepare_database\n"
-            "from models.settings import Settings\n"
-            f"settings = Settings(bot_token='42:T', database_url='sqlite+aiosqlite:///{path}',"
-            " _env_file=None)\n"
-            "engine, _ = asyncio.run(prepare_database(settings))\n"
-            "print(sorted(m for m in ('alembic', 'mako') if m in sys.modules))\n"
-        )
-        done = subprocess.run(
-            [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
-        )
-    assert done.stdout.strip() == "[]", done.stderr
-
-
 def _stairway(connection: Connection) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
