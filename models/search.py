@@ -31,9 +31,10 @@ At most ``RESULTS`` (100) measures are counted and ranked: beyond, the search sa
 than by how common its words are («ремонт» matches thousands of measures over five years).
 
 Cost: a one-word search is one statement, which finds, counts (up to ``RESULTS + 1``; in the
-resident's district, all of them, from the district's index) and reads the page's rows. With several words, one statement first counts each word's postings on the
-index, so that the rarest word drives: its postings are read in ranking order and each is
-probed for the others, until the page is full. Measures matching only some of the words are
+resident's district, all of them, from the district's index) and reads the page's rows. With
+several words, one statement first counts each word's postings on the index, so that the rarest
+word drives: its postings are read in ranking order and each is probed for the others, until
+the page is full. Measures matching only some of the words are
 grouped and ranked in one more statement, and only when the page reaches past those matching
 every word. A typo costs one statement for the candidates and one more search.
 """
