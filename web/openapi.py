@@ -28,6 +28,13 @@ STR = {"type": "string"}
 NAMES = _obj({"ru": STR, "kk": STR, "en": STR})
 STATUS = {"type": "string", "enum": ["planned", "in_progress", "done", "cancelled", "overdue"]}
 COUNTS = {"type": "object", "additionalProperties": INT}
+# questions per category, with their share: counted ones, and the figures published
+BY_CATEGORY = {
+    "type": "array",
+    "items": _obj(
+        {"category": STR, "name": _ref("Names"), "count": INT, "percent": {"type": "number"}}
+    ),
+}
 DEPARTMENT_COUNTS = ("measures", "done_on_time", "done_late", "overdue", "questions", "answered")
 
 SCHEMAS: dict[str, Any] = {
@@ -145,32 +152,12 @@ SCHEMAS: dict[str, Any] = {
             "questions": _obj(
                 {
                     "classified": INT,
-                    "by_category": {
-                        "type": "array",
-                        "items": _obj(
-                            {
-                                "category": STR,
-                                "name": _ref("Names"),
-                                "count": INT,
-                                "percent": {"type": "number"},
-                            }
-                        ),
-                    },
+                    "by_category": BY_CATEGORY,
                     "by_status": COUNTS,
                     "published": _obj(
                         {
                             "classified": INT,
-                            "by_category": {
-                                "type": "array",
-                                "items": _obj(
-                                    {
-                                        "category": STR,
-                                        "name": _ref("Names"),
-                                        "count": INT,
-                                        "percent": {"type": "number"},
-                                    }
-                                ),
-                            },
+                            "by_category": BY_CATEGORY,
                         }
                     ),
                 }
