@@ -34,9 +34,9 @@ Cost: a one-word search is one statement, which finds, counts (up to ``RESULTS +
 resident's district, all of them, from the district's index) and reads the page's rows. With
 several words, one statement first counts each word's postings on the index, so that the rarest
 word drives: its postings are read in ranking order and each is probed for the others, until
-the page is full. Measures matching only some of the words are
-grouped and ranked in one more statement, and only when the page reaches past those matching
-every word. A typo costs one statement for the candidates and one more search.
+the page is full. Measures matching only some of the words are grouped and ranked in one more
+statement, and only when the page reaches past those matching every word. A typo costs one
+statement for the candidates and one more search.
 """
 
 from __future__ import annotations
@@ -160,8 +160,8 @@ def _statement(words: int) -> Select[Any]:
     matching = select(SearchTerm.measure_id).where(anyword).distinct()
     counts = select(
         _counted(matching).label("total"),
-        # in the district: all of them, read from the district's index (capped, the planner
-        # may walk every posting in measure order to find a district's last measures)
+        # in the district: all of them, from the district's index (with a LIMIT, PostgreSQL's
+        # planner may walk every posting in measure order to reach a district's last measures)
         select(func.count(SearchTerm.measure_id.distinct()))
         .where(anyword, here)
         .scalar_subquery()

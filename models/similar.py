@@ -9,8 +9,7 @@ nothing about which one is meant. The district's measures having one of the rare
 the question (at most the search's six) are scored in the database, on the search index alone
 (its district index, migration 0009), by the weight of those words they have over the weight of
 all of them; the best ``CANDIDATES`` are then scored alike in Python on their text and problem
-title. The meeting's accepted
-questions (the most supported ``QUESTION_POOL``) are scored alike.
+title. The meeting's accepted questions (the most supported ``QUESTION_POOL``) are scored alike.
 An item is close when it has at least half of the weight, or two words and ``MIN_SHARE`` of it.
 
 Shown to a resident after the question's text is written, and to moderators on the question's
@@ -27,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Integer, Select, and_, bindparam, func, or_, select, union_all
+from sqlalchemy import Float, Integer, Select, and_, bindparam, func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.commitments import MeasureRow, joined_to_district
@@ -127,7 +126,8 @@ async def _district_df(
 @functools.cache
 def _candidates_statement(words: int) -> Select[Any]:
     """The close measures of the district among those having one of ``words`` words (the terms
-    of word ``i`` bound as ``t<i>``, its weight as ``p<i>``), built once per number of words."""
+    of word ``i`` bound as ``t<i>``, its weight as ``p<i>``, the thresholds of :func:`_close` as
+    ``half`` and ``least``), built once per number of words."""
     district = bindparam("district_id", type_=Integer)
     has_word = union_all(
         *(
@@ -145,12 +145,12 @@ def _candidates_statement(words: int) -> Select[Any]:
         )
     ).subquery()
     weight = func.sum(has_word.c.points)
-    total = bindparam("total", type_=Integer)
+    half, least = bindparam("half", type_=Float), bindparam("least", type_=Float)
     return (
         select(has_word.c.measure_id)
         .group_by(has_word.c.measure_id)
-        .having(  # _close() in whole numbers: half of the weight, or two words and 3/10 of it
-            or_(2 * weight >= total, and_(func.count() >= 2, 10 * weight >= 3 * total))
+        .having(  # _close(): half of the weight, or two words and MIN_SHARE of it
+            or_(weight >= half, and_(func.count() >= 2, weight >= least))
         )
         .order_by(weight.desc(), func.min(has_word.c.sort_key), has_word.c.measure_id)
         .limit(CANDIDATES)
@@ -168,7 +168,12 @@ async def _candidates(
     close ones first, by their share of the weight, then in ranking order. Weights are whole
     thousandths, so that both databases add them exactly."""
     points = [round(weights[word.word] * 1000) for word in chosen]
-    params: dict[str, Any] = {"district_id": district_id, "total": sum(points)}
+    total = sum(points)
+    params: dict[str, Any] = {
+        "district_id": district_id,
+        "half": total * HALF,
+        "least": total * MIN_SHARE,
+    }
     for i, (word, point) in enumerate(zip(chosen, points, strict=True)):
         params |= {f"t{i}": list(word.terms), f"p{i}": point}
     return list(await session.scalars(_candidates_statement(len(chosen)), params))
