@@ -12,7 +12,6 @@ fake server and fed the same updates.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import signal
 import sys
@@ -23,6 +22,7 @@ from pathlib import Path
 from bench.generate import FIRST_TG_ID
 from bot.callbacks import OpenMeasureCb
 from tests.fake_bot_api import FakeBotAPI
+from tests.processes import bot_env
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -121,16 +121,8 @@ async def measure(
     for kind in ("bot", "echo"):
         api = FakeBotAPI()
         await api.start()
-        env = {
-            **os.environ,
-            "BOT_TOKEN": "42:TEST-TOKEN",
-            "TELEGRAM_API_URL": api.url,
-            "DATABASE_URL": url,
-            "LOG_LEVEL": "WARNING",
-            "WEB_PORT": "0",  # the bot alone, as before the web side (and as the echo bot)
-        }
-        for name in ("REDIS_URL", "WEBHOOK_URL"):
-            env.pop(name, None)
+        # the bot alone, as before the web side (and as the echo bot)
+        env = bot_env(url, api.url, WEB_PORT="0")
         args = [sys.executable, "-m", "bot"] if kind == "bot" else [sys.executable, "-c", ECHO_BOT]
         try:
             results.append(

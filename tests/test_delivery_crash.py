@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import signal
 import sys
 from collections import Counter
@@ -27,8 +26,8 @@ from scheduler.delivery import DeliveryWorker
 from scheduler.pacing import VirtualClock
 from scheduler.queue import enqueue
 from tests.fake_bot_api import FakeBotAPI
+from tests.processes import ROOT, bot_env
 
-ROOT = Path(__file__).resolve().parent.parent
 CHATS = [70_001 + n for n in range(40)]
 LEASE = 5  # seconds: the smallest allowed, so the test does not wait long
 
@@ -43,18 +42,15 @@ async def until(condition: Callable[[], Awaitable[bool]], what: str, timeout: fl
 
 
 def _worker_env(database_url: str, api: FakeBotAPI) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS", "WEBHOOK"))}
-    env.update(
-        DATABASE_URL=database_url,
-        BOT_TOKEN="123456:TEST-TOKEN",
-        TELEGRAM_API_URL=api.url,
+    return bot_env(
+        database_url,
+        api.url,
         DELIVERY_LEASE_SECONDS=str(LEASE),
         RATE_LIMIT_PER_SECOND="20",
         QUIET_HOURS_START="0",
         QUIET_HOURS_END="0",
         LOG_LEVEL="INFO",
     )
-    return env
 
 
 async def _start_worker(env: dict[str, str], log: Path) -> asyncio.subprocess.Process:

@@ -10,7 +10,6 @@ import asyncio
 import datetime as dt
 import os
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -32,9 +31,8 @@ from scheduler.jobs import meeting_reminders_job
 from scheduler.runtime import RUNTIME_KEY, Background
 from tests.fake_bot_api import FakeBotAPI
 from tests.harness import RecordingSession
+from tests.processes import ROOT, bot_env, free_port, start_bot
 from tests.test_webhook import HEADER, SECRET, _start_update
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _webhook_settings(settings: Settings, **extra: Any) -> Settings:
@@ -204,12 +202,6 @@ async def test_each_app_has_its_own_registry(
 # --- the real process --------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def _healthcheck(port: int) -> tuple[int, str]:
     env = {**os.environ, "WEB_PORT": str(port), "WEB_HOST": "0.0.0.0"}
     process = await asyncio.create_subprocess_exec(
@@ -224,22 +216,14 @@ async def _healthcheck(port: int) -> tuple[int, str]:
 async def test_polling_process_serves_health_and_metrics(tmp_path: Path) -> None:
     api = FakeBotAPI()
     await api.start()
-    port = _free_port()
-    env = {
-        **os.environ,
-        "BOT_TOKEN": "42:TEST-TOKEN",
-        "TELEGRAM_API_URL": api.url,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.sqlite3",
-        "LOG_LEVEL": "WARNING",
-        "WEB_HOST": "127.0.0.1",
-        "WEB_PORT": str(port),
-    }
-    env.pop("REDIS_URL", None)
-    env.pop("WEBHOOK_URL", None)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    port = free_port()
+    env = bot_env(
+        f"sqlite+aiosqlite:///{tmp_path}/bot.sqlite3",
+        api.url,
+        WEB_HOST="127.0.0.1",
+        WEB_PORT=str(port),
+    )
+    process = await start_bot(env)
     try:
         api.push_message(7100, "/start", language_code="en")
         await api.wait_for(

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import socket
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -31,18 +28,12 @@ from bot.webhook import create_app
 from models.settings import Settings
 from tests.conftest import REDIS_URL, onboard, redis_available
 from tests.harness import BotClient, RecordingSession, alerts, last_message, make_bot
+from tests.processes import bot_env, free_port, start_bot
 from tests.test_redis import Survey, _survey_router
 
-ROOT = Path(__file__).resolve().parent.parent
 APOLOGY_EN = "Sorry, something went wrong on our side."
 SECRET = "outage-Secret_1"
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class RedisProxy:
@@ -51,7 +42,7 @@ class RedisProxy:
     def __init__(self, target: str) -> None:
         parts = urlsplit(target)
         self.target = (parts.hostname or "127.0.0.1", parts.port or 6379)
-        self.port = _free_port()
+        self.port = free_port()
         self.url = urlunsplit(parts._replace(netloc=f"127.0.0.1:{self.port}"))
         self.server: asyncio.Server | None = None
         self.writers: set[asyncio.StreamWriter] = set()
@@ -190,20 +181,15 @@ async def test_webhook_answers_503_while_redis_is_away(
 
 
 async def test_bot_refuses_to_start_when_redis_is_unreachable(tmp_path: Path) -> None:
-    port = _free_port()  # nobody listens there
-    env = {
-        **os.environ,
-        "BOT_TOKEN": "42:TEST-TOKEN",
-        "TELEGRAM_API_URL": f"http://127.0.0.1:{_free_port()}",
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.sqlite3",
-        "REDIS_URL": f"redis://:hunter2@127.0.0.1:{port}/0",
-        "WEB_PORT": "0",
-        "LOG_LEVEL": "INFO",
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    port = free_port()  # nobody listens there
+    env = bot_env(
+        f"sqlite+aiosqlite:///{tmp_path}/bot.sqlite3",
+        f"http://127.0.0.1:{free_port()}",
+        REDIS_URL=f"redis://:hunter2@127.0.0.1:{port}/0",
+        WEB_PORT="0",
+        LOG_LEVEL="INFO",
+    )
+    process = await start_bot(env)
     _out, err = await asyncio.wait_for(process.communicate(), 120)
     assert process.returncode == 2
     lines = err.decode().strip().splitlines()

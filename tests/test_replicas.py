@@ -9,12 +9,10 @@ import asyncio
 import datetime as dt
 import os
 import signal
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,15 +40,14 @@ from tests.conftest import (
     redis_available,
 )
 from tests.fake_bot_api import Call, FakeBotAPI
+from tests.processes import bot_env, free_port, start_bot, wait_listening
 from tests.test_questions_form import add_meeting
-from tests.test_webhook import _free_port, _wait_listening
 
 pytestmark = [
     pytest.mark.skipif(not postgres_available(), reason=f"PostgreSQL is not reachable at {PG_URL}"),
     pytest.mark.skipif(not redis_available(), reason=f"Redis is not reachable at {REDIS_URL}"),
 ]
 
-ROOT = Path(__file__).resolve().parent.parent
 SECRET = "replica-secret"
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
 NOTIFICATIONS = 30
@@ -91,29 +88,23 @@ async def api() -> AsyncIterator[FakeBotAPI]:
 async def replicas(fresh_database: str, api: FakeBotAPI) -> AsyncIterator[list[Replica]]:
     started: list[Replica] = []
     for name in ("a", "b"):
-        port = _free_port()
-        env = {
-            **os.environ,
-            "BOT_TOKEN": "42:TEST-TOKEN",
-            "TELEGRAM_API_URL": api.url,
-            "DATABASE_URL": fresh_database,
-            "REDIS_URL": REDIS_URL,
-            "WEBHOOK_URL": "https://bot.example.kz/tg",
-            "WEBHOOK_SECRET": SECRET,
-            "WEB_HOST": "127.0.0.1",
-            "WEB_PORT": str(port),
-            "WEBHOOK_PATH": "/tg",
-            "LOG_LEVEL": "WARNING",
-        }
+        port = free_port()
+        env = bot_env(
+            fresh_database,
+            api.url,
+            REDIS_URL=REDIS_URL,
+            WEBHOOK_URL="https://bot.example.kz/tg",
+            WEBHOOK_SECRET=SECRET,
+            WEB_HOST="127.0.0.1",
+            WEB_PORT=str(port),
+            WEBHOOK_PATH="/tg",
+        )
         env.pop("ADMIN_IDS", None)
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=ROOT, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+        process = await start_bot(env)
         started.append(Replica(name, port, process))
     try:
         for replica in started:
-            await _wait_listening(replica.port, replica.process)
+            await wait_listening(replica.port, replica.process)
         yield started
     finally:
         for replica in started:

@@ -4,25 +4,16 @@ ru, kk and en, then stops cleanly."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
-import sys
 from pathlib import Path
 
 from aiohttp import ClientSession
 
 from tests.fake_bot_api import FakeBotAPI
+from tests.processes import bot_env, free_port, start_bot
 
-ROOT = Path(__file__).resolve().parent.parent
 PROMPTS = {"ru": "Выберите язык", "kk": "Тілді таңдаңыз", "en": "Choose your language"}
 DISTRICT = {"ru": "Выберите свой район", "kk": "Ауданыңызды таңдаңыз", "en": "Choose your district"}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def test_bot_process_answers_start_in_three_languages(tmp_path: Path) -> None:
@@ -30,21 +21,15 @@ async def test_bot_process_answers_start_in_three_languages(tmp_path: Path) -> N
     button set (WEB_PUBLIC_URL)."""
     api = FakeBotAPI()
     await api.start()
-    port = _free_port()
-    env = {
-        **os.environ,
-        "BOT_TOKEN": "42:TEST-TOKEN",
-        "TELEGRAM_API_URL": api.url,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.sqlite3",
-        "LOG_LEVEL": "WARNING",
-        "WEB_HOST": "127.0.0.1",
-        "WEB_PORT": str(port),
-        "WEB_PUBLIC_URL": "https://kezdesu.example.kz",
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    port = free_port()
+    env = bot_env(
+        f"sqlite+aiosqlite:///{tmp_path}/bot.sqlite3",
+        api.url,
+        WEB_HOST="127.0.0.1",
+        WEB_PORT=str(port),
+        WEB_PUBLIC_URL="https://kezdesu.example.kz",
+    )
+    process = await start_bot(env)
     try:
         for n, locale in enumerate(PROMPTS):
             api.push_message(7000 + n, "/start", language_code=locale)

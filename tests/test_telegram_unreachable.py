@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,8 +14,8 @@ from aiogram.methods import GetMe
 from bot.webhook import wait_for_telegram
 from models.settings import ConfigError, Settings, load_settings
 from tests.harness import RecordingSession, make_bot
+from tests.processes import bot_env, free_port, start_bot
 
-ROOT = Path(__file__).resolve().parent.parent
 LINE = "Telegram Bot API is unreachable at"
 
 
@@ -53,27 +50,10 @@ async def test_a_refused_token_is_a_config_error() -> None:
         await wait_for_telegram(make_bot(session), _settings(), first_delay=0.001)
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def test_bot_process_keeps_retrying_without_a_traceback(tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "BOT_TOKEN": "42:TEST-TOKEN",
-        "TELEGRAM_API_URL": f"http://127.0.0.1:{_closed_port()}",
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.sqlite3",
-        "WEB_PORT": "0",
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("REDIS_URL", None)
-    env.pop("WEBHOOK_URL", None)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    nobody = f"http://127.0.0.1:{free_port()}"  # a Bot API that never answers
+    env = bot_env(f"sqlite+aiosqlite:///{tmp_path}/bot.sqlite3", nobody, WEB_PORT="0")
+    process = await start_bot(env)
     assert process.stderr is not None
     lines: list[str] = []
     try:

@@ -4,11 +4,7 @@ health check reports the database, and the real process sets its webhook and ser
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
-import sys
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -28,8 +24,8 @@ from models.entities import User
 from models.settings import ConfigError, Settings, load_settings
 from tests.fake_bot_api import FakeBotAPI
 from tests.harness import RecordingSession
+from tests.processes import bot_env, free_port, start_bot, wait_listening
 
-ROOT = Path(__file__).resolve().parent.parent
 SECRET = "s3cret-Token_42"
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
@@ -128,10 +124,7 @@ async def test_health_reports_the_database(http: TestClient[Any, Any]) -> None:
 async def test_health_is_503_when_the_database_is_down(
     webhook_settings: Settings, i18n: Any, bot: Any
 ) -> None:
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    engine = create_engine(f"postgresql+asyncpg://nobody@127.0.0.1:{port}/none")
+    engine = create_engine(f"postgresql+asyncpg://nobody@127.0.0.1:{free_port()}/none")
     dp = create_dispatcher(
         webhook_settings, create_session_pool(engine), i18n, run_background=False
     )
@@ -163,34 +156,15 @@ def test_webhook_settings_are_checked_with_one_clear_line() -> None:
     check_webhook_settings(load_settings(**base))  # polling: nothing to check
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _env(api: FakeBotAPI, tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "BOT_TOKEN": "42:TEST-TOKEN",
-        "TELEGRAM_API_URL": api.url,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.sqlite3",
-        "LOG_LEVEL": "WARNING",
-        **extra,
-    }
-    env.pop("REDIS_URL", None)
-    return env
+    return bot_env(f"sqlite+aiosqlite:///{tmp_path}/bot.sqlite3", api.url, **extra)
 
 
 async def test_bot_process_refuses_webhook_without_secret(tmp_path: Path) -> None:
     api = FakeBotAPI()
     await api.start()
     try:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=ROOT,
-            env=_env(api, tmp_path, WEBHOOK_URL="https://bot.example.kz/hook"),
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+        process = await start_bot(_env(api, tmp_path, WEBHOOK_URL="https://bot.example.kz/hook"))
         _out, err = await asyncio.wait_for(process.communicate(), 60)
     finally:
         await api.stop()
@@ -200,25 +174,10 @@ async def test_bot_process_refuses_webhook_without_secret(tmp_path: Path) -> Non
     assert not (tmp_path / "bot.sqlite3").exists(), "nothing touched before the check"
 
 
-async def _wait_listening(port: int, process: asyncio.subprocess.Process) -> None:
-    deadline = time.monotonic() + 180  # only reports a hang; a loaded machine starts slowly
-    while time.monotonic() < deadline:
-        assert process.returncode is None, "the bot process exited"
-        try:
-            _reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            await asyncio.sleep(0.05)
-            continue
-        writer.close()
-        await writer.wait_closed()
-        return
-    raise AssertionError("the webhook server did not start")
-
-
 async def test_bot_process_serves_its_webhook(tmp_path: Path) -> None:
     api = FakeBotAPI()
     await api.start()
-    port = _free_port()
+    port = free_port()
     env = _env(
         api,
         tmp_path,
@@ -228,12 +187,9 @@ async def test_bot_process_serves_its_webhook(tmp_path: Path) -> None:
         WEB_PORT=str(port),
         WEBHOOK_PATH="/tg",
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    process = await start_bot(env)
     try:
-        await _wait_listening(port, process)
+        await wait_listening(port, process)
         calls = await api.wait_for(lambda c: c.method == "setWebhook")
         assert calls[0].params["url"] == "https://bot.example.kz/tg"
         assert calls[0].params["secret_token"] == SECRET
