@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import sys
 import time
@@ -56,3 +57,14 @@ async def wait_listening(port: int, process: asyncio.subprocess.Process) -> None
         await writer.wait_closed()
         return
     raise AssertionError("the web server did not start")
+
+
+async def stop_bot(
+    process: asyncio.subprocess.Process, sig: int = signal.SIGTERM, timeout: float = 120
+) -> bytes:
+    """Stop the process with ``sig`` (unless it has ended) and wait for it: what it wrote to
+    stderr since it was last read."""
+    if process.returncode is None:
+        process.send_signal(sig)
+    _out, err = await asyncio.wait_for(process.communicate(), timeout)
+    return err

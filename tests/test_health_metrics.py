@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
-import signal
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -31,7 +30,7 @@ from scheduler.jobs import meeting_reminders_job
 from scheduler.runtime import RUNTIME_KEY, Background
 from tests.fake_bot_api import FakeBotAPI
 from tests.harness import RecordingSession
-from tests.processes import ROOT, bot_env, free_port, start_bot
+from tests.processes import ROOT, bot_env, free_port, start_bot, stop_bot
 from tests.test_webhook import HEADER, SECRET, _start_update
 
 
@@ -243,10 +242,8 @@ async def test_polling_process_serves_health_and_metrics(tmp_path: Path) -> None
         code, out = await _healthcheck(port)
         assert code == 0, out
     finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
         try:
-            _out, err = await asyncio.wait_for(process.communicate(), 60)
+            err = await stop_bot(process, timeout=60)
         finally:
             await api.stop()
     assert process.returncode == 0, err.decode()

@@ -3,14 +3,13 @@ ru, kk and en, then stops cleanly."""
 
 from __future__ import annotations
 
-import asyncio
 import signal
 from pathlib import Path
 
 from aiohttp import ClientSession
 
 from tests.fake_bot_api import FakeBotAPI
-from tests.processes import bot_env, free_port, start_bot
+from tests.processes import bot_env, free_port, start_bot, stop_bot
 
 PROMPTS = {"ru": "Выберите язык", "kk": "Тілді таңдаңыз", "en": "Choose your language"}
 DISTRICT = {"ru": "Выберите свой район", "kk": "Ауданыңызды таңдаңыз", "en": "Choose your district"}
@@ -62,10 +61,8 @@ async def test_bot_process_answers_start_in_three_languages(tmp_path: Path) -> N
                 assert response.status == 200
                 assert "Бүкіл қала" in await response.text()
     finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGINT)
         try:
-            _out, err = await asyncio.wait_for(process.communicate(), 120)
+            err = await stop_bot(process, signal.SIGINT)
         finally:
             await api.stop()
     assert process.returncode == 0, err.decode()

@@ -14,7 +14,7 @@ from aiogram.methods import GetMe
 from bot.webhook import wait_for_telegram
 from models.settings import ConfigError, Settings, load_settings
 from tests.harness import RecordingSession, make_bot
-from tests.processes import bot_env, free_port, start_bot
+from tests.processes import bot_env, free_port, start_bot, stop_bot
 
 LINE = "Telegram Bot API is unreachable at"
 
@@ -63,10 +63,8 @@ async def test_bot_process_keeps_retrying_without_a_traceback(tmp_path: Path) ->
             lines.append(raw.decode())
         assert process.returncode is None, "it keeps retrying"
     finally:
-        if process.returncode is None:
-            process.terminate()
-        rest = await asyncio.wait_for(process.communicate(), 60)
-    output = "".join(lines) + rest[1].decode()
+        rest = await stop_bot(process, timeout=60)
+    output = "".join(lines) + rest.decode()
     assert "Traceback" not in output
     attempts = [line for line in lines if LINE in line]
     assert "attempt 1, retrying in 1 s" in attempts[0]

@@ -4,7 +4,6 @@ health check reports the database, and the real process sets its webhook and ser
 from __future__ import annotations
 
 import asyncio
-import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from models.entities import User
 from models.settings import ConfigError, Settings, load_settings
 from tests.fake_bot_api import FakeBotAPI
 from tests.harness import RecordingSession
-from tests.processes import bot_env, free_port, start_bot, wait_listening
+from tests.processes import bot_env, free_port, start_bot, stop_bot, wait_listening
 
 SECRET = "s3cret-Token_42"
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -211,10 +210,8 @@ async def test_bot_process_serves_its_webhook(tmp_path: Path) -> None:
                 assert (await response.json())["database"] == "ok"
         assert not api.sent("sendMessage", chat_id=5107), "refused update was processed"
     finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
         try:
-            _out, err = await asyncio.wait_for(process.communicate(), 120)
+            err = await stop_bot(process)
         finally:
             await api.stop()
     assert process.returncode == 0, err.decode()
